@@ -1,0 +1,156 @@
+// Headless entry point: `demo` completes the bundled sample at its cursor marker, `eval` runs a
+// JSONL task file. Both go through the same CompletionService as the language server.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { CompletionService, type CompletionResult } from './completion-service';
+import { ModelHost } from './model-host';
+import type { SpecterSettings } from './protocol';
+
+const cursorMarker = '<CURSOR>';
+const extensionRoot = path.join(__dirname, '..');
+
+interface CliOptions {
+  command: string;
+  file?: string;
+  tasks?: string;
+  out?: string;
+  model?: string;
+  maxTokens?: number;
+  quiet: boolean;
+}
+
+function usage(): never {
+  process.stderr.write(
+    [
+      'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--quiet]',
+      '',
+    ].join('\n'),
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: readonly string[]): CliOptions {
+  const options: CliOptions = { command: argv[0] ?? '', quiet: false };
+  for (let i = 1; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) usage();
+      return v;
+    };
+    switch (flag) {
+      case '--file': options.file = value(); break;
+      case '--tasks': options.tasks = value(); break;
+      case '--out': options.out = value(); break;
+      case '--model': options.model = value(); break;
+      case '--max-tokens': options.maxTokens = Number(value()); break;
+      case '--quiet': options.quiet = true; break;
+      default: process.stderr.write(`unknown option ${flag}\n`); usage();
+    }
+  }
+  return options;
+}
+
+function settingsFrom(service: CompletionService, options: CliOptions): SpecterSettings {
+  const base = service.settings;
+  return {
+    ...base,
+    model: options.model ?? base.model,
+    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens },
+  };
+}
+
+async function startService(options: CliOptions, log: (m: string) => void): Promise<CompletionService> {
+  const host = new ModelHost(path.join(extensionRoot, 'models', 'specter-tiny'), log, () => undefined);
+  const service = new CompletionService(host, log, () => undefined);
+  service.initialize({});
+  service.settings = settingsFrom(service, options);
+  await host.configure(service.settings);
+  if (host.current.state !== 'ready') throw new CliError(`model not ready: ${host.current.message}`);
+  return service;
+}
+
+class CliError extends Error {}
+
+function languageOf(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  const table: Record<string, string> = { '.ts': 'typescript', '.js': 'javascript', '.py': 'python', '.json': 'json', '.go': 'go', '.rs': 'rust' };
+  return table[ext] ?? 'plaintext';
+}
+
+async function demo(options: CliOptions): Promise<void> {
+  const file = options.file ?? path.join(extensionRoot, 'examples', 'demo.py');
+  const source = fs.readFileSync(file, 'utf8');
+  const at = source.indexOf(cursorMarker);
+  if (at < 0) throw new CliError(`${file} has no ${cursorMarker} marker`);
+  const prefix = source.slice(0, at);
+  const suffix = source.slice(at + cursorMarker.length);
+  const service = await startService(options, (m) => process.stderr.write(`${m}\n`));
+  const result = await service.complete({ uri: file, languageId: languageOf(file), prefix, suffix });
+  if (result.kind !== 'ok') throw new CliError(`no completion: ${result.kind === 'empty' ? result.reason : 'cancelled'}`);
+  const s = result.stats;
+  const lines = prefix.split('\n');
+  process.stdout.write(`--- ${path.relative(process.cwd(), file)} (cursor at line ${lines.length}, column ${(lines[lines.length - 1] ?? '').length + 1})\n`);
+  process.stdout.write(`${prefix.split('\n').slice(-4).join('\n')}\x1b[2m${result.texts[0] ?? ''}\x1b[0m${suffix.split('\n').slice(0, 3).join('\n')}\n`);
+  process.stdout.write(`--- completion: ${JSON.stringify(result.texts[0])}\n`);
+  process.stdout.write(
+    `prefill ${s.prefillMs.toFixed(1)} ms (${s.promptTokens} tokens), decode ${s.decodeMs.toFixed(1)} ms, ` +
+      `${s.generatedTokens} tokens, ${s.tokensPerSecond.toFixed(1)} tokens/s, stop: ${s.stopReason}\n`,
+  );
+  await service.shutdown();
+}
+
+interface Task {
+  id: string;
+  language?: string;
+  path?: string;
+  prefix: string;
+  suffix?: string;
+}
+
+function resultLine(id: string, result: CompletionResult): Record<string, unknown> {
+  if (result.kind !== 'ok') {
+    return { id, completions: [], tokens: 0, timings: { totalMs: 0, prefillMs: 0, decodeMs: 0 }, stats: { outcome: result.kind, reason: result.kind === 'empty' ? result.reason : 'cancelled' } };
+  }
+  const s = result.stats;
+  return {
+    id,
+    completions: result.texts,
+    tokens: s.generatedTokens,
+    timings: { totalMs: s.totalMs, prefillMs: s.prefillMs, decodeMs: s.decodeMs },
+    stats: { promptTokens: s.promptTokens, reusedTokens: s.reusedTokens, nForward: s.nForward, tokensPerSecond: s.tokensPerSecond, stopReason: s.stopReason },
+  };
+}
+
+async function evaluate(options: CliOptions): Promise<void> {
+  if (options.tasks === undefined || options.out === undefined) usage();
+  const service = await startService(options, (m) => (options.quiet ? undefined : process.stderr.write(`${m}\n`)));
+  const out = fs.createWriteStream(options.out);
+  const lines = readline.createInterface({ input: fs.createReadStream(options.tasks), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const task = JSON.parse(line) as Task;
+    const result = await service.complete({ uri: task.path ?? `${task.id}`, languageId: task.language ?? 'plaintext', prefix: task.prefix, suffix: task.suffix ?? '' });
+    out.write(`${JSON.stringify(resultLine(task.id, result))}\n`);
+    n++;
+    if (!options.quiet && n % 25 === 0) process.stderr.write(`${n} tasks\n`);
+  }
+  await new Promise<void>((resolve) => out.end(resolve));
+  process.stderr.write(`eval: ${n} tasks → ${options.out}\n`);
+  await service.shutdown();
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.command === 'demo') await demo(options);
+  else if (options.command === 'eval') await evaluate(options);
+  else usage();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`specter: ${error instanceof CliError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

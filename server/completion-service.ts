@@ -1,0 +1,156 @@
+// The one completion service behind both the language server and the CLI: settings, model
+// acquisition, input guards, prompt building, decoding and statistics. Failures come back as
+// typed results; nothing here throws at the caller for an expected situation.
+import type { InitializeResult } from 'vscode-languageserver';
+import { TextDocumentSyncKind } from 'vscode-languageserver';
+import { buildPrompt } from './context/prompt';
+import { discoverFimTemplate } from './context/fim';
+import { decode } from './engine/decode';
+import { createRng } from './engine/rng';
+import { guardInput } from './input-guard';
+import type { HostStatus, Log, ModelHost } from './model-host';
+import { defaultSettings, type CompletionStats, type SpecterSettings, type StatsResult, type StatusParams } from './protocol';
+import { RequestGate } from './request-gate';
+import { parseSettings } from './settings';
+import { StatsBook } from './stats';
+import { makeStopCriteria } from './engine/stopping';
+
+export interface CompletionRequest {
+  uri: string;
+  languageId: string;
+  prefix: string;
+  suffix: string;
+}
+
+export type CompletionResult =
+  | { kind: 'ok'; texts: string[]; stats: CompletionStats }
+  | { kind: 'empty'; reason: string }
+  | { kind: 'cancelled' };
+
+export class CompletionService {
+  settings: SpecterSettings = defaultSettings;
+  private readonly gate = new RequestGate();
+  private readonly book = new StatsBook();
+  private hostStatus: HostStatus;
+  private lastSkipReason: string | undefined;
+
+  constructor(
+    private readonly host: ModelHost,
+    private readonly log: Log,
+    private readonly publish: (status: StatusParams) => void,
+  ) {
+    this.hostStatus = host.current;
+  }
+
+  initialize(options: unknown): InitializeResult {
+    const raw = typeof options === 'object' && options !== null ? (options as Record<string, unknown>)['settings'] : undefined;
+    this.settings = parseSettings(raw);
+    return {
+      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
+      serverInfo: { name: 'specter', version: '0.1.0' },
+    };
+  }
+
+  async updateSettings(raw: unknown): Promise<void> {
+    // didChangeConfiguration carries { specter: {...} } when the client syncs the section.
+    const section = typeof raw === 'object' && raw !== null && 'specter' in raw ? (raw as { specter: unknown }).specter : raw;
+    this.settings = parseSettings(section);
+    this.gate.cancelAll();
+    await this.host.configure(this.settings);
+  }
+
+  statusParams(status: HostStatus): StatusParams {
+    this.hostStatus = status;
+    const params: StatusParams = { ...status };
+    const last = this.book.snapshot().last;
+    if (last !== undefined) params.last = last;
+    return params;
+  }
+
+  stats(): StatsResult {
+    return this.book.snapshot(this.gate.nActive);
+  }
+
+  documentChanged(_uri: string): void {
+    // A running completion was computed for text that no longer exists.
+    this.gate.cancelAll();
+  }
+
+  async shutdown(): Promise<void> {
+    this.gate.cancelAll();
+    await this.host.unload();
+  }
+
+  async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
+    const gated = await this.gate.run(signal, (inner) => this.completeNow(request, inner));
+    if (gated.kind === 'superseded') {
+      this.book.recordCancelled();
+      return { kind: 'cancelled' };
+    }
+    return gated.value;
+  }
+
+  private async completeNow(request: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
+    const settings = this.settings;
+    if (!settings.enabled) return { kind: 'empty', reason: 'disabled' };
+    const model = await this.host.acquire();
+    if (model === undefined) return { kind: 'empty', reason: this.host.current.message };
+    if (signal.aborted) return this.cancelled();
+    const budget = { maxPrefixTokens: settings.completion.maxPrefixTokens, maxSuffixTokens: settings.completion.maxSuffixTokens };
+    const guarded = guardInput(request.prefix, request.suffix, budget.maxPrefixTokens, budget.maxSuffixTokens);
+    if (!guarded.ok) return this.skip(request.uri, guarded.reason);
+    try {
+      const template = discoverFimTemplate(model.tokenizer, model.config.fim);
+      const prompt = buildPrompt(model.tokenizer, template, { path: request.uri, languageId: request.languageId, ...guarded.text }, budget);
+      const c = settings.completion;
+      const outcome = await decode(model.lm, model.tokenizer, {
+        prompt: prompt.ids,
+        maxTokens: c.maxTokens,
+        sampling: { temperature: c.temperature, topP: c.topP },
+        rng: createRng(c.seed),
+        stops: makeStopCriteria({ prefix: guarded.text.prefix, suffix: guarded.text.suffix, maxLines: c.maxLines, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+        signal,
+      });
+      if (outcome.kind === 'cancelled') return this.cancelled();
+      if (outcome.kind === 'error') {
+        this.book.recordError();
+        this.log(`Completion failed: ${outcome.message}`);
+        return { kind: 'empty', reason: outcome.message };
+      }
+      const stats: CompletionStats = {
+        totalMs: outcome.tTotalMs,
+        prefillMs: outcome.tPrefillMs,
+        decodeMs: outcome.tDecodeMs,
+        promptTokens: outcome.promptTokens,
+        reusedTokens: outcome.reusedTokens,
+        generatedTokens: outcome.tokens.length,
+        tokensPerSecond: outcome.tDecodeMs > 0 ? (1000 * outcome.tokens.length) / outcome.tDecodeMs : 0,
+        nForward: outcome.nForward,
+        stopReason: outcome.stopReason,
+      };
+      this.book.recordCompletion(stats);
+      this.lastSkipReason = undefined;
+      this.publish({ ...this.hostStatus, last: stats });
+      return outcome.text.length > 0 ? { kind: 'ok', texts: [outcome.text], stats } : { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})` };
+    } catch (error) {
+      // Boundary: an unexpected failure becomes an empty completion and a log line, never a crash.
+      this.book.recordError();
+      this.log(`Completion failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return { kind: 'empty', reason: 'internal error (see the Specter log)' };
+    }
+  }
+
+  private cancelled(): CompletionResult {
+    this.book.recordCancelled();
+    return { kind: 'cancelled' };
+  }
+
+  private skip(uri: string, reason: string): CompletionResult {
+    if (this.lastSkipReason !== reason) {
+      this.log(`No completion for ${uri}: ${reason}`);
+      this.lastSkipReason = reason;
+      this.publish({ ...this.hostStatus, warning: reason });
+    }
+    return { kind: 'empty', reason };
+  }
+}

@@ -1,0 +1,42 @@
+// The one typed facade over `specter.*` settings: merges whatever the client sends onto the
+// defaults, clamps numbers to sane ranges and ignores values of the wrong type.
+import { defaultSettings, type ExecutionProviderSetting, type SpecterSettings } from './protocol';
+
+const providers: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+
+function num(value: unknown, fallback: number, min: number, max: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+}
+function str(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+function bool(value: unknown, fallback: boolean): boolean {
+  return typeof value === 'boolean' ? value : fallback;
+}
+function obj(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+export function parseSettings(raw: unknown): SpecterSettings {
+  const s = obj(raw);
+  const c = obj(s['completion']);
+  const d = defaultSettings;
+  const provider = s['executionProvider'];
+  return {
+    enabled: bool(s['enabled'], d.enabled),
+    model: str(s['model'], d.model),
+    modelVariant: str(s['modelVariant'], d.modelVariant) || d.modelVariant,
+    executionProvider: providers.includes(provider as ExecutionProviderSetting) ? (provider as ExecutionProviderSetting) : d.executionProvider,
+    threads: Math.round(num(s['threads'], d.threads, 0, 256)),
+    completion: {
+      maxTokens: Math.round(num(c['maxTokens'], d.completion.maxTokens, 1, 1024)),
+      maxLines: Math.round(num(c['maxLines'], d.completion.maxLines, 1, 200)),
+      timeCapAfterNewlineMs: num(c['timeCapAfterNewlineMs'], d.completion.timeCapAfterNewlineMs, 0, 60_000),
+      temperature: num(c['temperature'], d.completion.temperature, 0, 2),
+      topP: num(c['topP'], d.completion.topP, 0.01, 1),
+      seed: Math.round(num(c['seed'], d.completion.seed, 0, 2 ** 31 - 1)),
+      maxPrefixTokens: Math.round(num(c['maxPrefixTokens'], d.completion.maxPrefixTokens, 16, 32_768)),
+      maxSuffixTokens: Math.round(num(c['maxSuffixTokens'], d.completion.maxSuffixTokens, 0, 8_192)),
+    },
+  };
+}

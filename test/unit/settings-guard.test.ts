@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { guardInput } from '../../server/input-guard';
+import { defaultSettings } from '../../server/protocol';
+import { parseSettings } from '../../server/settings';
+
+describe('parseSettings', () => {
+  const cases: { name: string; raw: unknown; check: (s: ReturnType<typeof parseSettings>) => void }[] = [
+    { name: 'undefined gives the defaults', raw: undefined, check: (s) => assert.deepEqual(s, defaultSettings) },
+    { name: 'wrong types are ignored', raw: { enabled: 'yes', threads: 'four', model: 3 }, check: (s) => assert.deepEqual(s, defaultSettings) },
+    { name: 'unknown provider falls back to auto', raw: { executionProvider: 'tpu' }, check: (s) => assert.equal(s.executionProvider, 'auto') },
+    { name: 'known provider is kept', raw: { executionProvider: 'cuda' }, check: (s) => assert.equal(s.executionProvider, 'cuda') },
+    { name: 'numbers are clamped', raw: { threads: 9999, completion: { maxTokens: 0, temperature: 7 } }, check: (s) => {
+      assert.equal(s.threads, 256);
+      assert.equal(s.completion.maxTokens, 1);
+      assert.equal(s.completion.temperature, 2);
+    } },
+    { name: 'partial completion section keeps other defaults', raw: { completion: { maxLines: 3 } }, check: (s) => {
+      assert.equal(s.completion.maxLines, 3);
+      assert.equal(s.completion.maxTokens, defaultSettings.completion.maxTokens);
+    } },
+    { name: 'empty variant falls back to model', raw: { modelVariant: '' }, check: (s) => assert.equal(s.modelVariant, 'model') },
+  ];
+  for (const c of cases) it(c.name, () => c.check(parseSettings(c.raw)));
+});
+
+describe('guardInput', () => {
+  it('keeps ordinary code intact', () => {
+    const out = guardInput('def f():\n    return ', '\n', 512, 128);
+    assert.deepEqual(out, { ok: true, text: { prefix: 'def f():\n    return ', suffix: '\n' } });
+  });
+  it('cuts a huge single line to a window on each side of the cursor', () => {
+    const line = 'x'.repeat(5_000_000);
+    const out = guardInput(line, line, 100, 50);
+    assert.ok(out.ok);
+    assert.equal(out.text.prefix.length, 800);
+    assert.equal(out.text.suffix.length, 400);
+  });
+  it('refuses NUL bytes near the cursor', () => {
+    const out = guardInput('abc\u0000def', '', 512, 128);
+    assert.equal(out.ok, false);
+    assert.match(out.ok ? '' : out.reason, /binary/);
+  });
+  it('refuses text dominated by control characters', () => {
+    const out = guardInput('\u0001\u0002\u0003\u0004ab', '', 512, 128);
+    assert.equal(out.ok, false);
+  });
+  it('accepts tabs, CRLF and form feeds', () => {
+    assert.ok(guardInput('\tif x:\r\n\t\tpass\f', '\r\n', 512, 128).ok);
+  });
+});

@@ -1,0 +1,24 @@
+// Bundles the extension client, the language server and the CLI with esbuild.
+// onnxruntime-node stays external (native binding); `vscode` is provided by the editor.
+import { build } from 'esbuild';
+
+const production = process.argv.includes('--production');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  external: ['vscode', 'onnxruntime-node'],
+  // Bundle CommonJS flavours of dual packages (@huggingface/tokenizers ships both).
+  conditions: ['node', 'require'],
+  mainFields: ['main', 'module'],
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
+  build({ ...common, entryPoints: ['server/lsp/main.ts'], outfile: 'dist/server.js' }),
+  build({ ...common, entryPoints: ['server/cli.ts'], outfile: 'dist/cli.js' }),
+]);
