@@ -1,0 +1,58 @@
+// Decoding constraints over token ids (grammar/syntax constraints, monitors). The decode loop
+// checks the sampled token first and builds a full mask only when that token is rejected; a
+// speculative draft is checked token by token and rejected positions roll back.
+
+export interface Constraint {
+  readonly name: string;
+  /** Fast path: may `token` come next in the current state? */
+  check(token: number): boolean;
+  /**
+   * Slow path, only after `check` rejected the sampled token: sets allowed[id] = 1 for every
+   * permitted id (allowed has the logits width and arrives zeroed). Returns false when the
+   * constraint could not decide within its time budget: the caller then leaves this step unconstrained.
+   */
+  mask(allowed: Uint8Array): boolean;
+  /** Moves the state past `token` (which passed `check`, or was forced by an unconstrained step). */
+  advance(token: number): void;
+  /** Undoes the last `n` advances (rejected speculative positions). */
+  rollback(n: number): void;
+  /** May the completion end in the current state? */
+  canStop(): boolean;
+  /** The completion should end now (e.g. it just closed what the suffix already closes). */
+  shouldStop?(): boolean;
+  /**
+   * Async work the constraint needs before the next step (a monitor querying static analysis).
+   * The loop awaits it; the constraint applies its own time budget and resolves unconstrained on timeout.
+   */
+  pending?(): Promise<void> | undefined;
+}
+
+/** The intersection of several constraints: a token is allowed when every member allows it. */
+export function intersect(constraints: readonly Constraint[]): Constraint {
+  return {
+    name: constraints.map((c) => c.name).join('+'),
+    check: (token) => constraints.every((c) => c.check(token)),
+    mask(allowed) {
+      let decided = false;
+      let first = true;
+      const scratch = new Uint8Array(allowed.length);
+      for (const c of constraints) {
+        scratch.fill(0);
+        if (!c.mask(scratch)) continue;
+        if (first) allowed.set(scratch);
+        else for (let i = 0; i < allowed.length; i++) allowed[i] = (allowed[i] ?? 0) & (scratch[i] ?? 0);
+        first = false;
+        decided = true;
+      }
+      return decided;
+    },
+    advance: (token) => constraints.forEach((c) => c.advance(token)),
+    rollback: (n) => constraints.forEach((c) => c.rollback(n)),
+    canStop: () => constraints.every((c) => c.canStop()),
+    shouldStop: () => constraints.some((c) => c.shouldStop?.() === true),
+    pending() {
+      const waits = constraints.map((c) => c.pending?.()).filter((p): p is Promise<void> => p !== undefined);
+      return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
+    },
+  };
+}
