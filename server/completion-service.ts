@@ -9,6 +9,7 @@ import { decode } from './engine/decode';
 import { createRng } from './engine/rng';
 import { guardInput } from './input-guard';
 import type { HostStatus, Log, ModelHost } from './model-host';
+import type { LoadedModel } from './runtime/load-model';
 import { defaultSettings, type CompletionStats, type SpecterSettings, type StatsResult, type StatusParams } from './protocol';
 import { RequestGate } from './request-gate';
 import { parseSettings } from './settings';
@@ -23,7 +24,7 @@ export interface CompletionRequest {
 }
 
 export type CompletionResult =
-  | { kind: 'ok'; texts: string[]; stats: CompletionStats }
+  | { kind: 'ok'; texts: string[]; tokens: number[]; stats: CompletionStats }
   | { kind: 'empty'; reason: string }
   | { kind: 'cancelled' };
 
@@ -96,15 +97,13 @@ export class CompletionService {
     const model = await this.host.acquire();
     if (model === undefined) return { kind: 'empty', reason: this.host.current.message };
     if (signal.aborted) return this.cancelled();
-    const budget = { maxPrefixTokens: settings.completion.maxPrefixTokens, maxSuffixTokens: settings.completion.maxSuffixTokens };
-    const guarded = guardInput(request.prefix, request.suffix, budget.maxPrefixTokens, budget.maxSuffixTokens);
+    const guarded = guardInput(request.prefix, request.suffix, settings.completion.maxPrefixTokens, settings.completion.maxSuffixTokens);
     if (!guarded.ok) return this.skip(request.uri, guarded.reason);
     try {
-      const template = discoverFimTemplate(model.tokenizer, model.config.fim);
-      const prompt = buildPrompt(model.tokenizer, template, { path: request.uri, languageId: request.languageId, ...guarded.text }, budget);
+      const promptIds = this.promptIds(model, { ...request, ...guarded.text });
       const c = settings.completion;
       const outcome = await decode(model.lm, model.tokenizer, {
-        prompt: prompt.ids,
+        prompt: promptIds,
         maxTokens: c.maxTokens,
         sampling: { temperature: c.temperature, topP: c.topP },
         rng: createRng(c.seed),
@@ -131,13 +130,26 @@ export class CompletionService {
       this.book.recordCompletion(stats);
       this.lastSkipReason = undefined;
       this.publish({ ...this.hostStatus, last: stats });
-      return outcome.text.length > 0 ? { kind: 'ok', texts: [outcome.text], stats } : { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})` };
+      return outcome.text.length > 0 ? { kind: 'ok', texts: [outcome.text], tokens: outcome.tokens, stats } : { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})` };
     } catch (error) {
       // Boundary: an unexpected failure becomes an empty completion and a log line, never a crash.
       this.book.recordError();
       this.log(`Completion failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       return { kind: 'empty', reason: 'internal error (see the Specter log)' };
     }
+  }
+
+  /** The prompt token ids for a request (FIM template from the model's tokenizer, token budgets). */
+  promptIds(model: LoadedModel, request: CompletionRequest): number[] {
+    const c = this.settings.completion;
+    const template = discoverFimTemplate(model.tokenizer, model.config.fim);
+    const prompt = buildPrompt(
+      model.tokenizer,
+      template,
+      { path: request.uri, languageId: request.languageId, prefix: request.prefix, suffix: request.suffix },
+      { maxPrefixTokens: c.maxPrefixTokens, maxSuffixTokens: c.maxSuffixTokens },
+    );
+    return prompt.ids;
   }
 
   private cancelled(): CompletionResult {

@@ -1,0 +1,24 @@
+// Builds a CompletionService over the real embedded model, as the CLI and the LSP do.
+import * as path from 'node:path';
+import { CompletionService } from '../../server/completion-service';
+import { ModelHost } from '../../server/model-host';
+import type { SpecterSettings } from '../../server/protocol';
+
+export const embeddedModelDir = path.join(__dirname, '..', '..', 'models', 'specter-tiny');
+
+export interface ServiceUnderTest {
+  service: CompletionService;
+  host: ModelHost;
+  logs: string[];
+}
+
+export async function startService(patch: (s: SpecterSettings) => SpecterSettings = (s) => s): Promise<ServiceUnderTest> {
+  const logs: string[] = [];
+  const host = new ModelHost(embeddedModelDir, (m) => logs.push(m), () => undefined);
+  const service = new CompletionService(host, (m) => logs.push(m), () => undefined);
+  service.initialize({});
+  service.settings = patch(service.settings);
+  await host.configure(service.settings);
+  if (host.current.state !== 'ready') throw new Error(`model not ready: ${host.current.message}`);
+  return { service, host, logs };
+}
