@@ -1,11 +1,10 @@
 // The language server's wiring: one line per LSP method. Behaviour lives in the files it names.
 import * as path from 'node:path';
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionService } from '../completion-service';
 import { ModelHost } from '../model-host';
 import { statsRequest, statusNotification } from '../protocol';
-import { parseSettings } from '../settings';
 import { provideInlineCompletion } from './inline-completion';
 
 const connection = createConnection(ProposedFeatures.all);

@@ -44,7 +44,9 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
       else waiters.push(w);
     }
   });
-  connection.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
+  connection.onNotification('window/logMessage', (p: { message: string }) => {
+    logs.push(p.message);
+  });
   connection.listen();
   await connection.sendRequest(InitializeRequest.type, {
     processId: process.pid,

@@ -1,0 +1,16 @@
+// `npm run bench -- [decode|all] [--reps N] [--json]`: runs benchmarks side by side, writes
+// bench/results/*.json and the matching sections of BENCHMARKS.md.
+import { runDecodeBenches } from './decode';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const which = args.find((a) => !a.startsWith('--')) ?? 'all';
+  const repsAt = args.indexOf('--reps');
+  const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 7;
+  if (which === 'decode' || which === 'all') await runDecodeBenches(reps);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
