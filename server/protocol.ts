@@ -25,6 +25,23 @@ export interface SpecterSettings {
     maxPrefixTokens: number;
     maxSuffixTokens: number;
   };
+  speculation: SpeculationSettings;
+}
+
+export type DrafterName = 'copyspec' | 'prompt-lookup';
+
+/** `specter.speculation.*`: lossless speculative decoding with drafters that copy from context. */
+export interface SpeculationSettings {
+  enabled: boolean;
+  /** Drafters in priority order. */
+  drafters: DrafterName[];
+  /** Largest draft verified in one forward pass, tokens. */
+  maxDraftTokens: number;
+  /** Prompt-lookup n-gram bounds, tokens. */
+  ngramMin: number;
+  ngramMax: number;
+  /** CopySpec key window γ, tokens. */
+  gamma: number;
 }
 
 export const defaultSettings: SpecterSettings = {
@@ -42,6 +59,14 @@ export const defaultSettings: SpecterSettings = {
     seed: 0,
     maxPrefixTokens: 768,
     maxSuffixTokens: 192,
+  },
+  speculation: {
+    enabled: true,
+    drafters: ['copyspec', 'prompt-lookup'],
+    maxDraftTokens: 16,
+    ngramMin: 2,
+    ngramMax: 4,
+    gamma: 4,
   },
 };
 
@@ -89,4 +114,148 @@ export interface StatsResult {
   /** Completions executing right now (0 or 1). */
   nActive: number;
   last?: CompletionStats;
+}
+
+/**
+ * `specter/monitorQuery` request, server → client (monitor-guided decoding): the member names
+ * VS Code's own completion providers offer at `position` in a document whose text is `text` (the
+ * document as it would be with the completion generated so far). The client may answer from
+ * `vscode.executeCompletionItemProvider`; an empty list means "no constraint".
+ */
+export const monitorQueryRequest = 'specter/monitorQuery';
+export interface MonitorQueryParams {
+  uri: string;
+  /** Zero-based; character in UTF-16 code units, just after the dereference operator. */
+  position: { line: number; character: number };
+  text: string;
+}
+export interface MonitorQueryResult {
+  identifiers: string[];
+}
+
+// ---- Typing acceleration (issue 6): cache, typing-through, prefetch, idle unload. ----
+
+/** `specter.typing.*` settings (merged into SpecterSettings as `typing`; `idleUnloadMinutes` is top level). */
+export interface TypingSettings {
+  /** LRU of finished completions keyed by the exact document context. */
+  cache: boolean;
+  /** Serve the rest of the shown suggestion while the user types characters that match it. */
+  typeThrough: boolean;
+  /** After a completion is shown, compute the one that follows its acceptance in the background. */
+  prefetch: boolean;
+  /** KV-cache reuse across requests; false truncates the cache before each request (baseline). */
+  reuse: boolean;
+  /** LRU capacity, entries. */
+  cacheEntries: number;
+}
+
+export const defaultTypingSettings: TypingSettings = {
+  cache: true,
+  typeThrough: true,
+  prefetch: true,
+  reuse: true,
+  cacheEntries: 256,
+};
+
+/** Default of `specter.idleUnloadMinutes` (0 = never unload). */
+export const defaultIdleUnloadMinutes = 15;
+
+/**
+ * `specter/didShow` notification, client → server: an inline completion item was shown
+ * (`InlineCompletionItemProvider.handleDidShowCompletionItem`). `text` is the item's insertText.
+ */
+export const didShowNotification = 'specter/didShow';
+export interface DidShowParams {
+  uri: string;
+  text: string;
+}
+
+/**
+ * `specter/didPartiallyAccept` notification, client → server: the user accepted the first
+ * `acceptedLength` UTF-16 code units of a shown item (word / line accept).
+ */
+export const didPartiallyAcceptNotification = 'specter/didPartiallyAccept';
+export interface DidPartiallyAcceptParams {
+  uri: string;
+  text: string;
+  acceptedLength: number;
+}
+
+/** `specter/typingStats` request, client → server: counters of the typing layer and the process. */
+export const typingStatsRequest = 'specter/typingStats';
+export interface TypingStatsResult {
+  nRequests: number;
+  /** Answered from the rest of a shown suggestion, without the model. */
+  nTypeThrough: number;
+  /** Answered from the LRU (prefetched entries included). */
+  nCacheHits: number;
+  /** Cache hits on entries that prefetch computed. */
+  nPrefetchHits: number;
+  /** Requests that ran the model (or waited for a prefetch of the same state). */
+  nModelRuns: number;
+  nCancelled: number;
+  prefetch: { nStarted: number; nDone: number; nCancelled: number; nSkipped: number; nAdopted: number };
+  nCacheEntries: number;
+  nShown: number;
+  nPartialAccepts: number;
+  nIdleUnloads: number;
+  /** A user request or a prefetch is running. */
+  busy: boolean;
+  /** Forward passes / tokens through the loaded model since it loaded (absent when unloaded). */
+  model?: { nForward: number; nTokens: number };
+  /** process.cpuUsage() of the server, µs. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+/**
+ * `specter/panelCompletions` request, client → server (the Completions Panel): k alternative
+ * completions at `position`, from the server's synced copy of the document. While decoding, the
+ * server streams the drafts so far as `specter/panelProgress` notifications carrying the same
+ * client-chosen `id`; the request resolves with the final drafts. A new panel request cancels the
+ * previous one; `$/cancelRequest` ends it with the drafts decoded so far (`cancelled: true`).
+ */
+export const panelCompletionsRequest = 'specter/panelCompletions';
+export interface PanelCompletionsParams {
+  /** Client-chosen, echoed in every progress notification (several panels may be open). */
+  id: string;
+  textDocument: { uri: string };
+  /** Zero-based; character in UTF-16 code units. */
+  position: { line: number; character: number };
+  /** Drafts wanted; the server clamps to 1–8 and defaults to specter.drafts.count. */
+  k?: number;
+}
+export interface PanelDraft {
+  text: string;
+  /** False while the draft is still being decoded. */
+  done: boolean;
+  stopReason?: string;
+}
+export interface PanelCompletionsResult {
+  id: string;
+  drafts: PanelDraft[];
+  /** 'superposed' (one pass for all drafts) or 'branch' (model without an embeds path). */
+  mode?: 'superposed' | 'branch';
+  stats?: CompletionStats;
+  /** Why there are no drafts (model not ready, nothing generated, …). */
+  reason?: string;
+  cancelled?: boolean;
+}
+export const panelProgressNotification = 'specter/panelProgress';
+export interface PanelProgressParams {
+  id: string;
+  drafts: PanelDraft[];
+}
+
+/**
+ * `initializationOptions` of the LSP initialize request (client → server). `trusted` is VS Code's
+ * workspace trust: in an untrusted workspace the server must not launch configured executables
+ * (specter.monitor.servers). The client restarts the server when trust is granted, so the value
+ * never changes during a server's life.
+ */
+export interface InitializationOptions {
+  settings: unknown;
+  trusted: boolean;
 }

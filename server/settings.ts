@@ -1,8 +1,15 @@
 // The one typed facade over `specter.*` settings: merges whatever the client sends onto the
 // defaults, clamps numbers to sane ranges and ignores values of the wrong type.
-import { defaultSettings, type ExecutionProviderSetting, type SpecterSettings } from './protocol';
+import { defaultSettings, type DrafterName, type ExecutionProviderSetting, type SpecterSettings } from './protocol';
 
 const providers: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+const drafterNames: readonly DrafterName[] = ['copyspec', 'prompt-lookup'];
+
+function drafters(value: unknown, fallback: DrafterName[]): DrafterName[] {
+  if (!Array.isArray(value)) return fallback;
+  const names = value.filter((v): v is DrafterName => drafterNames.includes(v as DrafterName));
+  return [...new Set(names)];
+}
 
 function num(value: unknown, fallback: number, min: number, max: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
@@ -20,6 +27,7 @@ function obj(value: unknown): Record<string, unknown> {
 export function parseSettings(raw: unknown): SpecterSettings {
   const s = obj(raw);
   const c = obj(s['completion']);
+  const sp = obj(s['speculation']);
   const d = defaultSettings;
   const provider = s['executionProvider'];
   return {
@@ -38,5 +46,16 @@ export function parseSettings(raw: unknown): SpecterSettings {
       maxPrefixTokens: Math.round(num(c['maxPrefixTokens'], d.completion.maxPrefixTokens, 16, 32_768)),
       maxSuffixTokens: Math.round(num(c['maxSuffixTokens'], d.completion.maxSuffixTokens, 0, 8_192)),
     },
+    speculation: (() => {
+      const ngramMin = Math.round(num(sp['ngramMin'], d.speculation.ngramMin, 1, 16));
+      return {
+        enabled: bool(sp['enabled'], d.speculation.enabled),
+        drafters: drafters(sp['drafters'], d.speculation.drafters),
+        maxDraftTokens: Math.round(num(sp['maxDraftTokens'], d.speculation.maxDraftTokens, 1, 64)),
+        ngramMin,
+        ngramMax: Math.max(ngramMin, Math.round(num(sp['ngramMax'], d.speculation.ngramMax, 1, 16))),
+        gamma: Math.round(num(sp['gamma'], d.speculation.gamma, 1, 32)),
+      };
+    })(),
   };
 }

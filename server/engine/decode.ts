@@ -1,0 +1,178 @@
+// The decode loop: prefill with KV reuse, then one loop that (optionally) drafts, runs
+// [last token, draft…] in one forward pass, verifies the draft position by position, appends the
+// chosen tokens, checks the stopping criteria after every token and cuts rejected positions from
+// the KV cache. Without drafters every pass is a single token and this is plain decoding.
+import { Detokenizer } from './detokenizer';
+import type { Drafter } from './drafter';
+import { logitsRow, type CausalLM, type Logits, type TokenizerLike } from './model';
+import { prefillWithReuse } from './prefill';
+import type { LogitsProcessor } from './processors';
+import type { Rng } from './rng';
+import { argmax, distribution, isGreedy, residual, sampleIndex, type SamplingParams } from './sampler';
+import { DraftScheduler, type SpeculationOptions, type SpeculationSummary } from './speculation';
+import { checkStop, finishText, stopTokens, type StopCriterion, type StopDecision, type StopReason } from './stopping';
+
+export interface DecodeRequest {
+  /** Prompt ids (non-empty). */
+  prompt: readonly number[];
+  /** Generated tokens at most; 0 = prefill only (warms the KV cache for the next request). */
+  maxTokens: number;
+  sampling: SamplingParams;
+  rng: Rng;
+  /** Checked in order after every token, after the tokenizer's stop ids; fresh objects per
+   * request (some keep state). */
+  stops: readonly StopCriterion[];
+  processors?: readonly LogitsProcessor[];
+  /** Checked between prefill chunks and before every forward pass. */
+  signal?: AbortSignal;
+  /** ms; defaults to performance.now. */
+  clock?: () => number;
+  /** Prefill tokens per forward pass. */
+  prefillChunk?: number;
+  /** Drafters in priority order; none = plain decoding. */
+  drafters?: readonly Drafter[];
+  speculation?: SpeculationOptions;
+}
+
+export interface DecodeStats {
+  /** Generated ids (may run past the trimmed text: a stop criterion can drop text). */
+  tokens: number[];
+  promptTokens: number;
+  /** Prompt tokens whose KV came from the cache. */
+  reusedTokens: number;
+  /** Forward passes: prefill chunks + decode passes. */
+  nForward: number;
+  nForwardDecode: number;
+  tPrefillMs: number;
+  tDecodeMs: number;
+  tTotalMs: number;
+  speculation?: SpeculationSummary;
+}
+
+export type DecodeOutcome =
+  | ({ kind: 'done'; text: string; stopReason: StopReason } & DecodeStats)
+  | ({ kind: 'cancelled'; text: string } & DecodeStats)
+  | { kind: 'error'; message: string };
+
+export async function decode(lm: CausalLM, tok: TokenizerLike, req: DecodeRequest): Promise<DecodeOutcome> {
+  const clock = req.clock ?? (() => performance.now());
+  const tStartMs = clock();
+  if (req.prompt.length === 0) return { kind: 'error', message: 'empty prompt' };
+  if (req.prompt.length > lm.contextLength) {
+    return { kind: 'error', message: `prompt of ${req.prompt.length} tokens exceeds the model's context of ${lm.contextLength}` };
+  }
+  try {
+    const pre = await prefillWithReuse(lm, req.prompt, { signal: req.signal, chunk: req.prefillChunk });
+    const tPrefillEndMs = clock();
+    const stats: DecodeStats = {
+      tokens: [],
+      promptTokens: req.prompt.length,
+      reusedTokens: pre.reusedTokens,
+      nForward: pre.nForward,
+      nForwardDecode: 0,
+      tPrefillMs: tPrefillEndMs - tStartMs,
+      tDecodeMs: 0,
+      tTotalMs: 0,
+    };
+    const scheduler = req.drafters !== undefined && req.drafters.length > 0 ? new DraftScheduler(req.drafters, clock, req.speculation) : undefined;
+    const finish = (): DecodeStats => {
+      const tEndMs = clock();
+      return { ...stats, tDecodeMs: tEndMs - tPrefillEndMs, tTotalMs: tEndMs - tStartMs, ...(scheduler ? { speculation: scheduler.summary() } : {}) };
+    };
+    if (pre.kind === 'cancelled') return { kind: 'cancelled', text: '', ...finish() };
+    if (req.maxTokens <= 0) return { kind: 'done', text: '', stopReason: 'max-tokens', ...finish() };
+    return await generate(lm, tok, req, pre.logits, stats, scheduler, clock, finish);
+  } catch (error) {
+    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function generate(
+  lm: CausalLM,
+  tok: TokenizerLike,
+  req: DecodeRequest,
+  prefillLogits: Logits,
+  stats: DecodeStats,
+  scheduler: DraftScheduler | undefined,
+  clock: () => number,
+  finish: () => DecodeStats,
+): Promise<DecodeOutcome> {
+  // Padded embedding rows beyond the tokenizer's vocabulary are never candidates.
+  const nVocab = Math.min(lm.vocabSize, tok.vocabSize);
+  const sequence = [...req.prompt];
+  const detok = new Detokenizer(tok);
+  const stops = [stopTokens(tok.stopIds), ...req.stops];
+  scheduler?.begin(req.prompt);
+
+  const choose = (row: Float32Array, draftToken: number | undefined): number => {
+    const processed = processRow(row, req.processors, sequence);
+    if (isGreedy(req.sampling)) return argmax(processed, nVocab);
+    const p = distribution(processed, req.sampling, nVocab);
+    if (draftToken === undefined) return sampleIndex(p, req.rng);
+    // Speculative sampling with a deterministic drafter (q one-hot): accept with p(draft),
+    // otherwise draw from the residual p without the draft token. Output law is unchanged.
+    if (req.rng.next() < (p[draftToken] ?? 0)) return draftToken;
+    const rest = residual(p, draftToken);
+    return rest === undefined ? draftToken : sampleIndex(rest, req.rng);
+  };
+
+  // Appends a chosen token and asks the stopping criteria.
+  const commit = (token: number): StopDecision | undefined => {
+    sequence.push(token);
+    stats.tokens.push(token);
+    const nNewChars = detok.push(token).length;
+    const decision = checkStop(stops, { tokens: stats.tokens, text: detok.text, nNewChars, nowMs: clock() });
+    if (decision !== undefined) return decision;
+    if (stats.tokens.length >= req.maxTokens) return { reason: 'max-tokens', keepChars: detok.text.length };
+    if (sequence.length >= lm.contextLength) return { reason: 'context-full', keepChars: detok.text.length };
+    return undefined;
+  };
+
+  let logits = prefillLogits;
+  let draft: readonly number[] = [];
+  let proposal: ReturnType<DraftScheduler['propose']>;
+  // Cache length before the last forward ran [last, …draft]; only set once decoding passes run.
+  let cachedBefore = -1;
+  let stop: StopDecision | undefined;
+  while (true) {
+    // logits rows [first … first + draft.length]: row `first + i` predicts the token after
+    // draft[i - 1] (i = 0: after the last committed token).
+    const first = logits.nRows - 1 - draft.length;
+    let nAccepted = 0;
+    for (let i = 0; i <= draft.length && stop === undefined; i++) {
+      const token = choose(logitsRow(logits, first + i), draft[i]);
+      const accepted = i < draft.length && token === draft[i];
+      if (accepted) nAccepted++;
+      stop = commit(token);
+      if (!accepted) break;
+    }
+    // Keep [last, accepted draft…] in the cache; the rejected tail never happened.
+    if (cachedBefore >= 0) lm.truncate(cachedBefore + 1 + nAccepted);
+    if (proposal !== undefined) scheduler?.feedback(proposal, nAccepted, sequence.length);
+    if (stop !== undefined) break;
+    if (req.signal?.aborted === true) {
+      stop = { reason: 'cancelled', keepChars: detok.text.length };
+      break;
+    }
+    // Room for the draft: the token budget and the context window (the bonus token needs no room).
+    const nRoom = Math.min(req.maxTokens - stats.tokens.length - 1, lm.contextLength - sequence.length - 1);
+    proposal = scheduler?.propose(sequence, nRoom);
+    draft = proposal?.tokens ?? [];
+    cachedBefore = lm.cached.length;
+    logits = await lm.forward([sequence[sequence.length - 1] as number, ...draft]);
+    stats.nForward++;
+    stats.nForwardDecode++;
+  }
+
+  const text = detok.text.slice(0, stop.keepChars);
+  if (stop.reason === 'cancelled') return { kind: 'cancelled', text, ...finish() };
+  return { kind: 'done', text: finishText(stops, text), stopReason: stop.reason, ...finish() };
+}
+
+/** A private copy of the row with the processors applied; the row itself when there are none. */
+function processRow(row: Float32Array, processors: readonly LogitsProcessor[] | undefined, sequence: readonly number[]): Float32Array {
+  if (processors === undefined || processors.length === 0) return row;
+  const copy = Float32Array.from(row);
+  for (const p of processors) p.process(copy, sequence);
+  return copy;
+}

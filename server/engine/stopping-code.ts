@@ -1,0 +1,139 @@
+// Stopping criteria that read the code around the cursor: indentation scope and suffix
+// duplication. Both work on whole lines of the completion; line 0 continues the cursor's line.
+import type { CodeStopOptions, StopCriterion, StopDecision } from './stopping';
+
+const openers = /[{([:]\s*$/;
+const commentLine = /^\s*(\/\/|#|\*|\/\*|--)/;
+const closerStart = /^\s*[})\]]/;
+
+/** Columns of leading whitespace, tabs counted as `tabSize`. */
+export function indentWidth(line: string, tabSize: number): number {
+  let width = 0;
+  for (const ch of line) {
+    if (ch === ' ') width += 1;
+    else if (ch === '\t') width += tabSize - (width % tabSize);
+    else break;
+  }
+  return width;
+}
+
+/** Text after the last newline of `prefix`: the cursor's line up to the cursor. */
+export function cursorLine(prefix: string): string {
+  return prefix.slice(prefix.lastIndexOf('\n') + 1);
+}
+
+/**
+ * Stops when a completion line leaves the cursor's block. The block's indentation is the cursor
+ * line's: its leading whitespace when it has code, else the whitespace up to the cursor (an
+ * auto-indented empty line). Lines indented less than that are outside the block. When the
+ * cursor line opens a block (`{`, `(`, `[`, `:` at its end), the completion is that block's body:
+ * the first line back at the base indentation ends it — kept if it is a closing bracket line
+ * (`}`, `);`), dropped otherwise (Python's next statement).
+ */
+export function indentScope(o: CodeStopOptions): StopCriterion {
+  const tabSize = o.tabSize ?? 4;
+  const line = cursorLine(o.prefix);
+  const base = indentWidth(line, tabSize);
+  const opensBlock = openers.test(line) && !commentLine.test(line);
+  const decide = (text: string, atEnd: boolean): StopDecision | undefined => {
+    let offset = 0;
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const current = lines[i] as string;
+      const lineStart = offset;
+      offset += current.length + 1;
+      if (i === 0 || current.trim() === '') continue;
+      const indent = indentWidth(current, tabSize);
+      const complete = atEnd || i < lines.length - 1;
+      if (indent > base || (!opensBlock && indent === base)) continue;
+      if (indent === base && closerStart.test(current)) {
+        // Keep the closing line whole; decide once it is complete.
+        return complete ? { reason: 'indent-scope', keepChars: lineStart + current.length } : undefined;
+      }
+      return { reason: 'indent-scope', keepChars: lineStart - 1 };
+    }
+    return undefined;
+  };
+  return {
+    check: (s) => decide(s.text, false),
+    finish: (text) => decide(text, true)?.keepChars ?? text.length,
+  };
+}
+
+/** Opening minus closing brackets. */
+function bracketBalance(text: string): number {
+  let balance = 0;
+  for (const ch of text) {
+    if (ch === '(' || ch === '[' || ch === '{') balance++;
+    else if (ch === ')' || ch === ']' || ch === '}') balance--;
+  }
+  return balance;
+}
+
+/**
+ * Stops (and trims) when the completion starts repeating what already follows the cursor:
+ * - the rest of the cursor's line (`)`, `);`, `}` when the cursor sits before it): a finished
+ *   completion line that ends with it is cut before it, unless the cut would leave one of the
+ *   completion's own brackets open: `a, b)` before `)` → `a, b`; but `g(x)` before `)` stays;
+ * - a whole completion line equal (ignoring trailing blanks) to the suffix's next non-blank line;
+ *   line 0 is compared together with the text before the cursor.
+ * A line counts once it is finished: followed by a newline, or the last line when generation ends.
+ */
+export function suffixDuplicate(o: CodeStopOptions): StopCriterion {
+  const before = cursorLine(o.prefix);
+  const newline = o.suffix.indexOf('\n');
+  const restOfLine = (newline < 0 ? o.suffix : o.suffix.slice(0, newline)).trim();
+  const nextLine = newline < 0 ? undefined : o.suffix.slice(newline + 1).split('\n').find((l) => l.trim() !== '')?.trimEnd();
+  const decide = (text: string, atEnd: boolean): StopDecision | undefined => {
+    const lines = text.split('\n');
+    let offset = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const current = lines[i] as string;
+      const lineStart = offset;
+      offset += current.length + 1;
+      if (!atEnd && i === lines.length - 1) break;
+      const trimmed = current.trimEnd();
+      if (restOfLine !== '' && trimmed.endsWith(restOfLine)) {
+        const keepChars = lineStart + trimmed.length - restOfLine.length;
+        if (bracketBalance(text.slice(0, keepChars)) <= 0) return { reason: 'suffix-duplicate', keepChars };
+      }
+      const full = i === 0 ? before + current : current;
+      if (nextLine !== undefined && full.trimEnd() === nextLine) {
+        return { reason: 'suffix-duplicate', keepChars: Math.max(0, lineStart - 1) };
+      }
+    }
+    return undefined;
+  };
+  return {
+    check: (s) => decide(s.text, false),
+    finish: (text) => decide(text, true)?.keepChars ?? text.length,
+  };
+}
+
+/**
+ * With code after the cursor on its line (other than closing brackets, quotes, `;` and `,`), the
+ * completion finishes that line only: a newline would split the user's line in two.
+ */
+export function midLineSingleLine(o: CodeStopOptions): StopCriterion {
+  const newline = o.suffix.indexOf('\n');
+  const restOfLine = newline < 0 ? o.suffix : o.suffix.slice(0, newline);
+  const active = /[^\s)\]}'"`;,]/.test(restOfLine);
+  return {
+    check: (s) => {
+      if (!active) return undefined;
+      const at = s.text.indexOf('\n');
+      return at >= 0 ? { reason: 'single-line', keepChars: at } : undefined;
+    },
+  };
+}
+
+/** Drops whitespace-only lines at the end (an EOS after "\n    " would leave a blank line). */
+export function trailingBlankLines(): StopCriterion {
+  return {
+    check: () => undefined,
+    finish: (text) => {
+      const trimmed = text.trimEnd();
+      return text.slice(trimmed.length).includes('\n') ? trimmed.length : text.length;
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// The integration surface of multi-draft generation for the completion service (LSP, CLI,
+// completions panel): k drafts for a prompt as texts plus the figures the status bar and the
+// eval output report. The shared n-gram index of the user's code is created here too.
+import type { CausalLM, TokenizerLike } from './model';
+import { NGramIndex } from './ngram';
+import type { LogitsProcessor } from './processors';
+import type { StopCriterion } from './stopping';
+import { superposedDecode, type DraftProgress, type DraftResult, type SuperposedMode, type SuperposedStats } from './superposed';
+
+/** Window lengths of the shared index: n-gram contexts of orders 2–6 (1–5 tokens), CopySpec γ = 4. */
+export const sharedNGramLengths: readonly number[] = [1, 2, 3, 4, 5];
+
+/** The one index of the user's code (open documents, workspace files, earlier completions). */
+export function createSharedNGramIndex(maxHistoryTokens = 1 << 18): NGramIndex {
+  return new NGramIndex({ lengths: sharedNGramLengths, maxHistoryTokens });
+}
+
+/**
+ * The shared index as the completion service keeps it: one per tokenizer (a reloaded model
+ * starts a fresh one, since ids differ), fed with open documents by URI. Tokenizing a whole
+ * document costs milliseconds per 10k characters: feed it on open and save, not per keystroke
+ * (the prompt around the cursor is indexed by every superposed request anyway).
+ */
+export class UserCodeIndex {
+  private tokenizer: TokenizerLike | undefined;
+  private current: NGramIndex = createSharedNGramIndex();
+  /** Documents waiting for a tokenizer (opened before the model loaded). */
+  private readonly pending = new Map<string, string>();
+
+  constructor(private readonly maxDocumentChars = 400_000) {}
+
+  /** The index for this model's tokenizer (pass it to completeDrafts and to CopySpec). */
+  for(tokenizer: TokenizerLike): NGramIndex {
+    if (tokenizer !== this.tokenizer) {
+      this.tokenizer = tokenizer;
+      this.current = createSharedNGramIndex();
+      for (const [uri, text] of this.pending) this.current.setDocument(`doc:${uri}`, tokenizer.encode(text));
+    }
+    return this.current;
+  }
+
+  /** didOpen / didSave: (re)indexes the document's text (very large files are skipped). */
+  setDocument(uri: string, text: string): void {
+    if (text.length > this.maxDocumentChars) return this.removeDocument(uri);
+    this.pending.set(uri, text);
+    if (this.tokenizer !== undefined) this.current.setDocument(`doc:${uri}`, this.tokenizer.encode(text));
+  }
+
+  /** didClose. */
+  removeDocument(uri: string): void {
+    this.pending.delete(uri);
+    this.current.removeDocument(`doc:${uri}`);
+  }
+}
+
+/** What completeDrafts needs of a loaded model (server/runtime's LoadedModel has it). */
+export interface DraftModel {
+  lm: CausalLM;
+  tokenizer: TokenizerLike;
+}
+
+export interface CompleteDraftsOptions {
+  maxTokens: number;
+  /** n-gram weight α (0.54 by default); ignored without `ngram`. */
+  alpha?: number;
+  ngram?: NGramIndex;
+  /** Sequence-independent logits edits, e.g. suppressIds(FIM control tokens). */
+  processors?: readonly LogitsProcessor[];
+  /** Fresh stopping criteria per draft, e.g. () => makeStopCriteria({...}). */
+  stops: () => StopCriterion[];
+  signal?: AbortSignal;
+  /** Streaming: the drafts' texts after every step (for specter/panelProgress). */
+  onProgress?: (drafts: readonly DraftProgress[]) => void;
+  mode?: SuperposedMode;
+  clock?: () => number;
+}
+
+/** Figures about one multi-draft completion; the first nine are CompletionStats' fields. */
+export interface DraftsStats {
+  totalMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  promptTokens: number;
+  reusedTokens: number;
+  /** Decoded positions (the longest draft's tokens): what one pass per step produced. */
+  generatedTokens: number;
+  /** generatedTokens per second of decoding. */
+  tokensPerSecond: number;
+  nForward: number;
+  /** Stop reason of the best draft. */
+  stopReason: string;
+  mode: SuperposedMode;
+  nDrafts: number;
+  /** Drafts removed as empty or duplicate. */
+  nDropped: number;
+  /** Tokens over all drafts. */
+  draftTokens: number;
+}
+
+export type DraftsResult =
+  | { kind: 'ok'; texts: string[]; drafts: DraftResult[]; stats: DraftsStats }
+  | { kind: 'empty'; reason: string; stats?: DraftsStats }
+  | { kind: 'cancelled' }
+  | { kind: 'error'; message: string };
+
+export async function completeDrafts(model: DraftModel, promptIds: readonly number[], k: number, options: CompleteDraftsOptions): Promise<DraftsResult> {
+  const outcome = await superposedDecode(model.lm, model.tokenizer, {
+    prompt: promptIds,
+    maxTokens: options.maxTokens,
+    k,
+    stops: options.stops,
+    ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+    ...(options.ngram === undefined ? {} : { ngram: options.ngram }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(options.processors === undefined ? {} : { processors: options.processors }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  if (outcome.kind === 'error') return outcome;
+  if (outcome.kind === 'cancelled') return { kind: 'cancelled' };
+  const stats = draftsStats(outcome.stats, outcome.drafts);
+  if (outcome.drafts.length === 0) return { kind: 'empty', reason: `model produced nothing (${outcome.stats.nDropped} empty or repeated drafts)`, stats };
+  return { kind: 'ok', texts: outcome.drafts.map((d) => d.text), drafts: outcome.drafts, stats };
+}
+
+function draftsStats(s: SuperposedStats, drafts: readonly DraftResult[]): DraftsStats {
+  const generatedTokens = Math.max(0, ...drafts.map((d) => d.tokens.length));
+  return {
+    totalMs: s.tTotalMs,
+    prefillMs: s.tPrefillMs,
+    decodeMs: s.tDecodeMs,
+    promptTokens: s.promptTokens,
+    reusedTokens: s.reusedTokens,
+    generatedTokens,
+    tokensPerSecond: s.tDecodeMs > 0 ? (1000 * generatedTokens) / s.tDecodeMs : 0,
+    nForward: s.nForward,
+    stopReason: drafts[0]?.stopReason ?? 'empty',
+    mode: s.mode,
+    nDrafts: drafts.length,
+    nDropped: s.nDropped,
+    draftTokens: drafts.reduce((n, d) => n + d.tokens.length, 0),
+  };
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  cancellation,
+  finishText,
+  indentScope,
+  maxLines,
+  makeStopCriteria,
+  maxTokens,
+  midLineSingleLine,
+  stopTokens,
+  suffixDuplicate,
+  timeCapAfterNewline,
+  trailingBlankLines,
+  type StopCriterion,
+} from '../../server/engine/stopping';
+
+/**
+ * Feeds `text` one character per "token" (token id = char code, `stopId` for '\u0000'), like the
+ * decode loop, and returns the final completion: trimmed by the first decision, else by finish().
+ */
+function run(criteria: StopCriterion[], text: string, nowMs: (i: number) => number = () => 0): { text: string; reason: string } {
+  const tokens: number[] = [];
+  let acc = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    tokens.push(ch === '\u0000' ? -1 : ch.charCodeAt(0));
+    const visible = ch === '\u0000' ? '' : ch;
+    acc += visible;
+    for (const c of criteria) {
+      const d = c.check({ tokens, text: acc, nNewChars: visible.length, nowMs: nowMs(i) });
+      if (d !== undefined) return { text: finishText(criteria, acc.slice(0, d.keepChars)), reason: d.reason };
+    }
+  }
+  return { text: finishText(criteria, acc), reason: 'end' };
+}
+
+describe('stop tokens, max tokens, max lines, cancellation', () => {
+  it('stop token ends without adding text', () => {
+    assert.deepEqual(run([stopTokens(new Set([-1]))], 'abc\u0000def'), { text: 'abc', reason: 'stop-token' });
+  });
+  it('max tokens', () => {
+    assert.deepEqual(run([maxTokens(3)], 'abcdef'), { text: 'abc', reason: 'max-tokens' });
+  });
+  const lineCases: [number, string, string, string][] = [
+    [1, 'foo()\nbar()', 'foo()', 'max-lines'],
+    [2, 'a\nb\nc\n', 'a\nb', 'max-lines'],
+    [3, 'a\nb', 'a\nb', 'end'],
+  ];
+  for (const [n, input, expected, reason] of lineCases) {
+    it(`max lines ${n}: ${JSON.stringify(input)}`, () => assert.deepEqual(run([maxLines(n)], input), { text: expected, reason }));
+  }
+  it('cancellation is checked at every token', () => {
+    const controller = new AbortController();
+    const c = cancellation(controller.signal);
+    assert.equal(c.check({ tokens: [1], text: 'a', nNewChars: 1, nowMs: 0 }), undefined);
+    controller.abort();
+    assert.deepEqual(c.check({ tokens: [1, 2], text: 'ab', nNewChars: 1, nowMs: 0 }), { reason: 'cancelled', keepChars: 2 });
+  });
+});
+
+describe('time cap after the first newline', () => {
+  // One "token" per char, 10 ms apart.
+  const cases: [string, number, string, string][] = [
+    ['abc', 5, 'abc', 'end'],
+    ['ab\ncdefgh', 25, 'ab', 'time-cap'],
+    ['ab\ncd\nefghijkl', 35, 'ab\ncd', 'time-cap'],
+    ['ab\ncd', 1000, 'ab\ncd', 'end'],
+  ];
+  for (const [input, capMs, expected, reason] of cases) {
+    it(`${JSON.stringify(input)} cap ${capMs} ms`, () => {
+      assert.deepEqual(run([timeCapAfterNewline(capMs)], input, (i) => i * 10), { text: expected, reason });
+    });
+  }
+});
+
+describe('indentation scope', () => {
+  // [name, prefix, completion, expected, reason]
+  const cases: [string, string, string, string, string][] = [
+    ['blank indented line: dedent ends', 'function f() {\n  if (x) {\n    ', 'a();\n    b();\n  }\n  c();', 'a();\n    b();', 'indent-scope'],
+    ['blank line at column 0 never dedents', 'x = 1\n', 'y = 2\nz = 3', 'y = 2\nz = 3', 'end'],
+    ['block opener keeps the closing line', 'function f() {', '\n  return 1;\n}\nfunction g() {}', '\n  return 1;\n}', 'indent-scope'],
+    ['python opener: next statement at base is dropped', 'def f(x):', '\n    return x\ndef g():\n    pass', '\n    return x', 'indent-scope'],
+    ['mid-line call with args', '  foo(', 'a,\n    b,\n  );\n  bar();', 'a,\n    b,\n  );', 'indent-scope'],
+    ['same indentation continues in a plain block', '  a();\n  ', 'b();\n  c();', 'b();\n  c();', 'end'],
+    ['blank lines are ignored', '    ', 'a();\n\n    b();', 'a();\n\n    b();', 'end'],
+    ['tabs count as tab stops', '\t\t', 'a();\n    b();\n\t\tc();', 'a();', 'indent-scope'],
+    ['a comment ending with a colon opens nothing', '    // steps:', '\n    a();\n    b();', '\n    a();\n    b();', 'end'],
+    ['closing line at base finishes at end of text', 'if (x) {', '\n  y();\n}', '\n  y();\n}', 'end'],
+  ];
+  for (const [name, prefix, completion, expected, reason] of cases) {
+    it(name, () => assert.deepEqual(run([indentScope({ prefix, suffix: '' })], completion), { text: expected, reason }));
+  }
+});
+
+describe('no duplication of the suffix', () => {
+  // [name, prefix, suffix, completion, expected, reason]
+  const cases: [string, string, string, string, string, string][] = [
+    ['mid-line: model repeats `)` then ends', 'foo(', ')\n', 'a, b)', 'a, b', 'end'],
+    ['mid-line: model repeats `)` then newline', 'foo(', ')\nbar();\n', 'a, b)\nbaz', 'a, b', 'suffix-duplicate'],
+    ['mid-line: own brackets kept', 'foo(', ')\n', 'g(x)', 'g(x)', 'end'],
+    ['mid-line: own call then the repeated `)`', 'foo(', ')\n', 'g(x))', 'g(x)', 'end'],
+    ['mid-line: `);` repeated', 'const x = foo(', ');\n', '1, 2);', '1, 2', 'end'],
+    ['mid-line: no repetition', 'foo(', ')\n', 'a, b', 'a, b', 'end'],
+    ['next line repeated after a new line', 'function f() {\n  ', '\n  return x;\n}\n', 'const x = 1;\n  return x;\n}', 'const x = 1;', 'suffix-duplicate'],
+    ['first line equals the next suffix line (with cursor line text)', '  ', '\n  return x;\n', 'return x;\n', '', 'suffix-duplicate'],
+    ['cursor before `}`: completion ends with it', 'if (a) {\n  b();\n', '}\n', '  c();\n}', '  c();\n', 'end'],
+    ['cursor before `}`: its own block is kept', 'if (a) {\n', '}\n', '  if (b) {\n    c();\n  }', '  if (b) {\n    c();\n  }', 'end'],
+    ['cursor before `}`: repeated `}` line then more', 'if (a) {\n', '}\n', '  c();\n}\nd();', '  c();\n', 'suffix-duplicate'],
+    ['mid-line `;`', 'const x = ', ';\n', 'foo();', 'foo()', 'end'],
+    ['multi-line args then the repeated `)`', 'foo(', ')\n', '\n  a,\n  b)\nbar', '\n  a,\n  b', 'suffix-duplicate'],
+    ['different indentation is not a repeat', 'if (a) {\n  ', '\n}\n', 'if (b) {\n    c();\n  }', 'if (b) {\n    c();\n  }', 'end'],
+    ['blank suffix lines are skipped', 'a();\n', '\n\n  z();\n', 'y();\n  z();\n', 'y();', 'suffix-duplicate'],
+  ];
+  for (const [name, prefix, suffix, completion, expected, reason] of cases) {
+    it(name, () => assert.deepEqual(run([suffixDuplicate({ prefix, suffix })], completion), { text: expected, reason }));
+  }
+});
+
+describe('mid-line: one line only', () => {
+  // [suffix, completion, expected]
+  const cases: [string, string, string][] = [
+    [' + y;\n', 'x\nfoo', 'x'],
+    [')\n', 'a,\n  b', 'a,\n  b'],
+    ['"];\n', 'abc\ndef', 'abc\ndef'],
+    ['\nnext();', 'a\nb', 'a\nb'],
+    ['', 'a\nb', 'a\nb'],
+  ];
+  for (const [suffix, completion, expected] of cases) {
+    it(`suffix ${JSON.stringify(suffix)}`, () => assert.equal(run([midLineSingleLine({ prefix: 'x = ', suffix })], completion).text, expected));
+  }
+});
+
+describe('trailing blank lines', () => {
+  const cases: [string, string][] = [
+    ['foo();\n    ', 'foo();'],
+    ['foo();\n\n', 'foo();'],
+    ['a, ', 'a, '],
+    ['\n', ''],
+  ];
+  for (const [completion, expected] of cases) {
+    it(JSON.stringify(completion), () => assert.equal(run([trailingBlankLines()], completion).text, expected));
+  }
+});
+
+describe('makeStopCriteria', () => {
+  // [name, prefix, suffix, completion, expected]
+  const cases: [string, string, string, string, string][] = [
+    ['block body, then the closing brace the suffix has', 'function f(a) {\n  ', '\n}\n', 'return a + 1;\n}\n\nfunction g() {', 'return a + 1;'],
+    ['mid-line argument list', 'console.log(', ');\n', '"hi", name);\nfoo', '"hi", name'],
+    ['at most maxLines lines', '', '', 'a\nb\nc\nd\ne', 'a\nb\nc'],
+  ];
+  for (const [name, prefix, suffix, completion, expected] of cases) {
+    it(name, () => {
+      const criteria = makeStopCriteria({ prefix, suffix, maxLines: 3, timeCapAfterNewlineMs: 1e9, stopIds: [-1] });
+      assert.equal(run(criteria, completion).text, expected);
+    });
+  }
+});
