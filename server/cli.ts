@@ -17,14 +17,22 @@ interface CliOptions {
   out?: string;
   model?: string;
   maxTokens?: number;
+  speculation?: boolean;
   quiet: boolean;
+}
+
+function onOff(flag: string, value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  process.stderr.write(`${flag} takes on|off, got ${value}\n`);
+  return usage();
 }
 
 function usage(): never {
   process.stderr.write(
     [
-      'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N]',
-      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--quiet]',
+      'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--quiet]',
       '',
     ].join('\n'),
   );
@@ -46,6 +54,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--out': options.out = value(); break;
       case '--model': options.model = value(); break;
       case '--max-tokens': options.maxTokens = Number(value()); break;
+      case '--speculation': options.speculation = onOff(flag, value()); break;
       case '--quiet': options.quiet = true; break;
       default: process.stderr.write(`unknown option ${flag}\n`); usage();
     }
@@ -59,6 +68,7 @@ function settingsFrom(service: CompletionService, options: CliOptions): SpecterS
     ...base,
     model: options.model ?? base.model,
     completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens },
+    speculation: { ...base.speculation, enabled: options.speculation ?? base.speculation.enabled },
   };
 }
 
@@ -120,7 +130,7 @@ function resultLine(id: string, result: CompletionResult): Record<string, unknow
     completions: result.texts,
     tokens: s.generatedTokens,
     timings: { totalMs: s.totalMs, prefillMs: s.prefillMs, decodeMs: s.decodeMs },
-    stats: { promptTokens: s.promptTokens, reusedTokens: s.reusedTokens, nForward: s.nForward, tokensPerSecond: s.tokensPerSecond, stopReason: s.stopReason },
+    stats: { promptTokens: s.promptTokens, reusedTokens: s.reusedTokens, nForward: s.nForward, tokensPerSecond: s.tokensPerSecond, stopReason: s.stopReason, ...(s.speculation !== undefined ? { speculation: s.speculation } : {}) },
   };
 }
 

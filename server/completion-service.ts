@@ -15,6 +15,10 @@ import { RequestGate } from './request-gate';
 import { parseSettings } from './settings';
 import { StatsBook } from './stats';
 import { makeStopCriteria } from './engine/stopping';
+import { CopySpecDrafter } from './engine/copyspec';
+import type { Drafter } from './engine/drafter';
+import { createDrafters } from './engine/speculation';
+import { DocumentHistory } from './history';
 
 export interface CompletionRequest {
   uri: string;
@@ -34,6 +38,9 @@ export class CompletionService {
   private readonly book = new StatsBook();
   private hostStatus: HostStatus;
   private lastSkipReason: string | undefined;
+  readonly history = new DocumentHistory();
+  /** Drafters live as long as the model they serve (CopySpec's history is in token ids). */
+  private drafters: { model: LoadedModel; key: string; list: Drafter[] } | undefined;
 
   constructor(
     private readonly host: ModelHost,
@@ -72,9 +79,14 @@ export class CompletionService {
     return this.book.snapshot(this.gate.nActive);
   }
 
-  documentChanged(_uri: string): void {
+  documentChanged(uri: string, text: string): void {
     // A running completion was computed for text that no longer exists.
     this.gate.cancelAll();
+    this.history.update(uri, text);
+  }
+
+  documentClosed(uri: string): void {
+    this.history.remove(uri);
   }
 
   async shutdown(): Promise<void> {
@@ -102,7 +114,9 @@ export class CompletionService {
     try {
       const promptIds = this.promptIds(model, { ...request, ...guarded.text });
       const c = settings.completion;
+      const drafters = this.draftersFor(model, settings);
       const outcome = await decode(model.lm, model.tokenizer, {
+        ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
         prompt: promptIds,
         maxTokens: c.maxTokens,
         sampling: { temperature: c.temperature, topP: c.topP },
@@ -127,6 +141,10 @@ export class CompletionService {
         nForward: outcome.nForward,
         stopReason: outcome.stopReason,
       };
+      const spec = outcome.speculation;
+      if (spec !== undefined && spec.nDrafts > 0) {
+        stats.speculation = { nDrafted: spec.nDrafted, nAccepted: spec.nAccepted, acceptanceRate: spec.acceptanceRate, meanAccepted: spec.meanAccepted };
+      }
       this.book.recordCompletion(stats);
       this.lastSkipReason = undefined;
       this.publish({ ...this.hostStatus, last: stats });
@@ -147,9 +165,28 @@ export class CompletionService {
       model.tokenizer,
       template,
       { path: request.uri, languageId: request.languageId, prefix: request.prefix, suffix: request.suffix },
-      { maxPrefixTokens: c.maxPrefixTokens, maxSuffixTokens: c.maxSuffixTokens },
+      // Leave room in the model's context for the completion itself.
+      { maxPrefixTokens: c.maxPrefixTokens, maxSuffixTokens: c.maxSuffixTokens, maxPromptTokens: Math.max(64, model.lm.contextLength - c.maxTokens) },
     );
     return prompt.ids;
+  }
+
+  /** The drafters for this model and settings, kept across requests; documents synced into CopySpec. */
+  private draftersFor(model: LoadedModel, settings: SpecterSettings): Drafter[] {
+    const sp = settings.speculation;
+    if (!sp.enabled || sp.drafters.length === 0) return [];
+    const key = JSON.stringify(sp);
+    if (this.drafters === undefined || this.drafters.model !== model || this.drafters.key !== key) {
+      this.drafters = { model, key, list: createDrafters(sp) };
+    }
+    const copySpec = this.drafters.list.find((d): d is CopySpecDrafter => d instanceof CopySpecDrafter);
+    this.history.sync(model.tokenizer, copySpec, Date.now());
+    return this.drafters.list;
+  }
+
+  /** Cumulative drafter statistics of the current model (for `specter/stats`). */
+  drafterStats(): Drafter['stats'][] {
+    return this.drafters?.list.map((d) => d.stats) ?? [];
   }
 
   private cancelled(): CompletionResult {

@@ -100,6 +100,8 @@ export interface CompletionStats {
   tokensPerSecond: number;
   nForward: number;
   stopReason: string;
+  /** Speculative decoding of this completion, when any draft was verified. */
+  speculation?: { nDrafted: number; nAccepted: number; acceptanceRate: number; meanAccepted: number };
 }
 
 /** `specter/stats` request, client → server. */
@@ -113,6 +115,8 @@ export interface StatsResult {
   cacheReuseRate: number;
   /** Completions executing right now (0 or 1). */
   nActive: number;
+  /** Accepted / drafted tokens of speculative decoding over all completions. */
+  draftAcceptance: number;
   last?: CompletionStats;
 }
 

@@ -16,11 +16,15 @@ export class StatsBook {
   private nErrors = 0;
   private nPromptTokens = 0;
   private nReusedTokens = 0;
+  private nDrafted = 0;
+  private nAccepted = 0;
 
   recordCompletion(stats: CompletionStats): void {
     this.nCompletions++;
     this.nPromptTokens += stats.promptTokens;
     this.nReusedTokens += stats.reusedTokens;
+    this.nDrafted += stats.speculation?.nDrafted ?? 0;
+    this.nAccepted += stats.speculation?.nAccepted ?? 0;
     this.recent.push(stats);
     if (this.recent.length > nWindow) this.recent.shift();
   }
@@ -42,6 +46,7 @@ export class StatsBook {
       tokensPerSecond: { p50: percentile(speeds, 0.5) },
       cacheReuseRate: this.nPromptTokens === 0 ? 0 : this.nReusedTokens / this.nPromptTokens,
       nActive,
+      draftAcceptance: this.nDrafted === 0 ? 0 : this.nAccepted / this.nDrafted,
     };
     const last = this.recent[this.recent.length - 1];
     if (last !== undefined) result.last = last;

@@ -21,7 +21,8 @@ connection.onDidChangeConfiguration((change) => void service.updateSettings(chan
 connection.languages.inlineCompletion.on((params, token) => provideInlineCompletion(documents, service, params, token));
 connection.onRequest(statsRequest, () => service.stats());
 connection.onShutdown(() => service.shutdown());
-documents.onDidChangeContent((change) => service.documentChanged(change.document.uri));
+documents.onDidChangeContent((change) => service.documentChanged(change.document.uri, change.document.getText()));
+documents.onDidClose((event) => service.documentClosed(event.document.uri));
 
 process.on('uncaughtException', (error) => log(`Uncaught exception (server keeps running): ${error.stack ?? String(error)}`));
 process.on('unhandledRejection', (reason) => log(`Unhandled rejection (server keeps running): ${String(reason)}`));
