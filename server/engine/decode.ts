@@ -11,6 +11,7 @@ import type { Rng } from './rng';
 import { argmax, distribution, isGreedy, residual, sampleIndex, type SamplingParams } from './sampler';
 import { DraftScheduler, type SpeculationOptions, type SpeculationSummary } from './speculation';
 import { checkStop, finishText, stopTokens, type StopCriterion, type StopDecision, type StopReason } from './stopping';
+import type { Constraint } from './constraint';
 
 export interface DecodeRequest {
   /** Prompt ids (non-empty). */
@@ -32,6 +33,8 @@ export interface DecodeRequest {
   /** Drafters in priority order; none = plain decoding. */
   drafters?: readonly Drafter[];
   speculation?: SpeculationOptions;
+  /** Grammar constraints and monitors (combine several with `intersect`). */
+  constraint?: Constraint;
 }
 
 export interface DecodeStats {
@@ -104,8 +107,10 @@ async function generate(
   const stops = [stopTokens(tok.stopIds), ...req.stops];
   scheduler?.begin(req.prompt);
 
+  const constraint = req.constraint;
   const choose = (row: Float32Array, draftToken: number | undefined): number => {
     const processed = processRow(row, req.processors, sequence);
+    if (constraint !== undefined) return chooseConstrained(processed, constraint, req, nVocab);
     if (isGreedy(req.sampling)) return argmax(processed, nVocab);
     const p = distribution(processed, req.sampling, nVocab);
     if (draftToken === undefined) return sampleIndex(p, req.rng);
@@ -120,9 +125,11 @@ async function generate(
   const commit = (token: number): StopDecision | undefined => {
     sequence.push(token);
     stats.tokens.push(token);
+    constraint?.advance(token);
     const nNewChars = detok.push(token).length;
     const decision = checkStop(stops, { tokens: stats.tokens, text: detok.text, nNewChars, nowMs: clock() });
     if (decision !== undefined) return decision;
+    if (constraint?.shouldStop?.() === true) return { reason: 'constraint', keepChars: detok.text.length };
     if (stats.tokens.length >= req.maxTokens) return { reason: 'max-tokens', keepChars: detok.text.length };
     if (sequence.length >= lm.contextLength) return { reason: 'context-full', keepChars: detok.text.length };
     return undefined;
@@ -140,6 +147,9 @@ async function generate(
     const first = logits.nRows - 1 - draft.length;
     let nAccepted = 0;
     for (let i = 0; i <= draft.length && stop === undefined; i++) {
+      // A monitor may need an answer from static analysis before this position is decided.
+      const waiting = constraint?.pending?.();
+      if (waiting !== undefined) await waiting;
       const token = choose(logitsRow(logits, first + i), draft[i]);
       const accepted = i < draft.length && token === draft[i];
       if (accepted) nAccepted++;
@@ -157,7 +167,7 @@ async function generate(
     // Room for the draft: the token budget and the context window (the bonus token needs no room).
     const nRoom = Math.min(req.maxTokens - stats.tokens.length - 1, lm.contextLength - sequence.length - 1);
     proposal = scheduler?.propose(sequence, nRoom);
-    draft = proposal?.tokens ?? [];
+    draft = constraint !== undefined && proposal !== undefined ? filterDraft(proposal.tokens, constraint) : (proposal?.tokens ?? []);
     cachedBefore = lm.cached.length;
     logits = await lm.forward([sequence[sequence.length - 1] as number, ...draft]);
     stats.nForward++;
@@ -167,6 +177,43 @@ async function generate(
   const text = detok.text.slice(0, stop.keepChars);
   if (stop.reason === 'cancelled') return { kind: 'cancelled', text, ...finish() };
   return { kind: 'done', text: finishText(stops, text), stopReason: stop.reason, ...finish() };
+}
+
+/**
+ * The next token under a constraint: choose from the unconstrained row first and build the mask
+ * only when the constraint rejects that token. For sampling this is exact: drawing from p and,
+ * on rejection, from p restricted to the allowed set gives p(t)/Z for every allowed t. With a
+ * constraint the draft token does not bias the choice; the loop accepts a draft token iff it
+ * equals the choice, which keeps speculative decoding lossless.
+ */
+function chooseConstrained(row: Float32Array, constraint: Constraint, req: DecodeRequest, nVocab: number): number {
+  const pick = (r: Float32Array): number => (isGreedy(req.sampling) ? argmax(r, nVocab) : sampleIndex(distribution(r, req.sampling, nVocab), req.rng));
+  const token = pick(row);
+  if (constraint.check(token)) return token;
+  const allowed = new Uint8Array(row.length);
+  // The constraint could not decide in its time budget: this step is unconstrained.
+  if (!constraint.mask(allowed)) return token;
+  const masked = Float32Array.from(row);
+  let nAllowed = 0;
+  for (let i = 0; i < masked.length; i++) {
+    if (allowed[i] === 0) masked[i] = -Infinity;
+    else if (i < nVocab) nAllowed++;
+  }
+  // Nothing allowed is a constraint bug; never stall the completion on it.
+  return nAllowed === 0 ? token : pick(masked);
+}
+
+/** The longest prefix of a draft the constraint accepts; its state is restored afterwards. */
+function filterDraft(draft: readonly number[], constraint: Constraint): readonly number[] {
+  let n = 0;
+  for (const token of draft) {
+    // An answer still pending (a monitor query) cannot be judged synchronously: cut the draft here.
+    if (constraint.pending?.() !== undefined || !constraint.check(token)) break;
+    constraint.advance(token);
+    n++;
+  }
+  constraint.rollback(n);
+  return n === draft.length ? draft : draft.slice(0, n);
 }
 
 /** A private copy of the row with the processors applied; the row itself when there are none. */

@@ -13,7 +13,8 @@ export type StopReason =
   | 'time-cap'
   | 'indent-scope'
   | 'suffix-duplicate'
-  | 'context-full';
+  | 'context-full'
+  | 'constraint';
 
 export interface StopState {
   /** Generated ids so far, newest last. */

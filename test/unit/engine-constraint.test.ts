@@ -1,0 +1,96 @@
+// The decode loop's constraint hook on the scripted fake model: check first, mask on rejection,
+// drafts filtered before verification, and speculative + constrained == plain + constrained.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Constraint } from '../../server/engine/constraint';
+import { CopySpecDrafter } from '../../server/engine/copyspec';
+import { decode, type DecodeOutcome, type DecodeRequest } from '../../server/engine/decode';
+import { PromptLookupDrafter } from '../../server/engine/prompt-lookup';
+import { createRng } from '../../server/engine/rng';
+import { FakeLM, FakeTokenizer, inductionScore } from './fakes';
+
+const tok = new FakeTokenizer({ specials: ['<eos>'], stops: ['<eos>'] });
+const V = tok.vocabSize;
+
+/** Forbids a set of ids; counts how often the loop asked for a full mask; tracks its own state. */
+class Forbid implements Constraint {
+  readonly name = 'forbid';
+  nMask = 0;
+  readonly advanced: number[] = [];
+  constructor(private readonly banned: ReadonlySet<number>) {}
+  check(token: number): boolean {
+    return !this.banned.has(token);
+  }
+  mask(allowed: Uint8Array): boolean {
+    this.nMask++;
+    for (let i = 0; i < allowed.length; i++) allowed[i] = this.banned.has(i) ? 0 : 1;
+    return true;
+  }
+  advance(token: number): void {
+    this.advanced.push(token);
+  }
+  rollback(n: number): void {
+    this.advanced.splice(this.advanced.length - n, n);
+  }
+  canStop(): boolean {
+    return true;
+  }
+}
+
+function request(prompt: number[], extra: Partial<DecodeRequest>): DecodeRequest {
+  return { prompt, maxTokens: 40, sampling: { temperature: 0, topP: 1 }, rng: createRng(0), stops: [], ...extra };
+}
+
+function tokensOf(outcome: DecodeOutcome): number[] {
+  assert.equal(outcome.kind, 'done');
+  return outcome.kind === 'done' ? outcome.tokens : [];
+}
+
+const prompts = ['abcabcabcabc', 'function f() { return g(1); }\nfunction h() { return ', 'the cat sat on the mat, the cat sat on the '];
+
+describe('decode loop with a constraint', () => {
+  it('an allow-all constraint never changes the output and never builds a mask', async () => {
+    for (const text of prompts) {
+      const prompt = tok.encode(text);
+      const plain = tokensOf(await decode(new FakeLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, {})));
+      const none = new Forbid(new Set());
+      const constrained = tokensOf(await decode(new FakeLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, { constraint: none })));
+      assert.deepEqual(constrained, plain);
+      assert.equal(none.nMask, 0);
+      assert.deepEqual(none.advanced, plain);
+    }
+  });
+
+  it('a forbidden token never appears; the loop masked and took the best allowed one', async () => {
+    for (const text of prompts) {
+      const prompt = tok.encode(text);
+      const plain = tokensOf(await decode(new FakeLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, {})));
+      const banned = new Set(plain.slice(0, 3));
+      const forbid = new Forbid(banned);
+      const out = tokensOf(await decode(new FakeLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, { constraint: forbid })));
+      assert.ok(out.every((t) => !banned.has(t)), `banned ids ${[...banned].join(',')} in ${out.join(',')}`);
+      assert.ok(forbid.nMask > 0);
+      assert.deepEqual(forbid.advanced, out, 'the constraint advanced on exactly the committed tokens');
+    }
+  });
+
+  it('speculative + constrained equals plain + constrained, greedy and sampled', async () => {
+    for (const temperature of [0, 0.8]) {
+      for (const text of prompts) {
+        const prompt = tok.encode(text);
+        const banned = new Set([tok.encode('c')[0] ?? 0, tok.encode(' ')[0] ?? 0]);
+        const run = (drafters: boolean): Promise<DecodeOutcome> =>
+          decode(new FakeLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, {
+            sampling: { temperature, topP: 1 },
+            rng: createRng(7),
+            constraint: new Forbid(banned),
+            ...(drafters ? { drafters: [new CopySpecDrafter({ gamma: 2 }), new PromptLookupDrafter({ minN: 1, maxN: 3 })] } : {}),
+          }));
+        const plain = tokensOf(await run(false));
+        const spec = tokensOf(await run(true));
+        assert.ok(spec.every((t) => !banned.has(t)));
+        if (temperature === 0) assert.deepEqual(spec, plain);
+      }
+    }
+  });
+});
