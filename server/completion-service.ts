@@ -19,6 +19,8 @@ import { CopySpecDrafter } from './engine/copyspec';
 import type { Drafter } from './engine/drafter';
 import { createDrafters } from './engine/speculation';
 import { DocumentHistory } from './history';
+import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
+import { fileURLToPath } from 'node:url';
 
 export interface CompletionRequest {
   uri: string;
@@ -41,6 +43,10 @@ export class CompletionService {
   readonly history = new DocumentHistory();
   /** Drafters live as long as the model they serve (CopySpec's history is in token ids). */
   private drafters: { model: LoadedModel; key: string; list: Drafter[] } | undefined;
+  /** Static-analysis sources for monitor-guided decoding, built once per server and settings. */
+  private monitorSources: { key: string; list: MonitorSource[] } | undefined;
+  /** Workspace trust from the client: no configured executable runs in an untrusted workspace. */
+  private trusted = false;
 
   constructor(
     private readonly host: ModelHost,
@@ -51,8 +57,9 @@ export class CompletionService {
   }
 
   initialize(options: unknown): InitializeResult {
-    const raw = typeof options === 'object' && options !== null ? (options as Record<string, unknown>)['settings'] : undefined;
-    this.settings = parseSettings(raw);
+    const init = typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
+    this.settings = parseSettings(init['settings']);
+    this.trusted = init['trusted'] === true;
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
       serverInfo: { name: 'specter', version: '0.1.0' },
@@ -91,6 +98,8 @@ export class CompletionService {
 
   async shutdown(): Promise<void> {
     this.gate.cancelAll();
+    for (const s of this.monitorSources?.list ?? []) s.dispose?.();
+    this.monitorSources = undefined;
     await this.host.unload();
   }
 
@@ -115,7 +124,9 @@ export class CompletionService {
       const promptIds = this.promptIds(model, { ...request, ...guarded.text });
       const c = settings.completion;
       const drafters = this.draftersFor(model, settings);
+      const monitor = this.monitorFor(request, model, settings);
       const outcome = await decode(model.lm, model.tokenizer, {
+        ...(monitor !== undefined ? { constraint: monitor } : {}),
         ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
         prompt: promptIds,
         maxTokens: c.maxTokens,
@@ -124,6 +135,7 @@ export class CompletionService {
         stops: makeStopCriteria({ prefix: guarded.text.prefix, suffix: guarded.text.suffix, maxLines: c.maxLines, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
         signal,
       });
+      monitor?.dispose();
       if (outcome.kind === 'cancelled') return this.cancelled();
       if (outcome.kind === 'error') {
         this.book.recordError();
@@ -184,6 +196,37 @@ export class CompletionService {
     return this.drafters.list;
   }
 
+  private sources(settings: SpecterSettings): MonitorSource[] {
+    const key = JSON.stringify(settings.monitor);
+    if (this.monitorSources === undefined || this.monitorSources.key !== key) {
+      for (const s of this.monitorSources?.list ?? []) s.dispose?.();
+      const monitorSettings = { ...settings.monitor, useEditor: false };
+      this.monitorSources = { key, list: createMonitorSources({ settings: monitorSettings, trusted: this.trusted, log: this.log }) };
+    }
+    return this.monitorSources.list;
+  }
+
+  /** Starts static analysis for a just-opened document in the background. */
+  documentOpened(uri: string, languageId: string, text: string): void {
+    this.history.update(uri, text);
+    if (!this.settings.monitor.enabled) return;
+    warmMonitor(this.sources(this.settings), { languageId, uri: filePath(uri), text });
+  }
+
+  private monitorFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): ReturnType<typeof createMonitor> {
+    if (!settings.monitor.enabled) return undefined;
+    return createMonitor({
+      languageId: request.languageId,
+      uri: filePath(request.uri),
+      prefix: request.prefix,
+      suffix: request.suffix,
+      tokenizer: model.tokenizer,
+      sources: this.sources(settings),
+      log: this.log,
+      budgetMs: settings.monitor.budgetMs,
+    });
+  }
+
   /** Cumulative drafter statistics of the current model (for `specter/stats`). */
   drafterStats(): Drafter['stats'][] {
     return this.drafters?.list.map((d) => d.stats) ?? [];
@@ -201,5 +244,14 @@ export class CompletionService {
       this.publish({ ...this.hostStatus, warning: reason });
     }
     return { kind: 'empty', reason };
+  }
+}
+
+/** A file path for static analysis: file URIs become paths; anything else is used as given. */
+function filePath(uri: string): string {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+  } catch {
+    return uri;
   }
 }

@@ -26,6 +26,13 @@ export interface SpecterSettings {
     maxSuffixTokens: number;
   };
   speculation: SpeculationSettings;
+  monitor: {
+    enabled: boolean;
+    /** Longest wait for an asynchronous static-analysis answer per dereference, ms. */
+    budgetMs: number;
+    /** Language servers by language id: command line (trusted workspaces only). */
+    servers: Record<string, string[]>;
+  };
 }
 
 export type DrafterName = 'copyspec' | 'prompt-lookup';
@@ -68,6 +75,7 @@ export const defaultSettings: SpecterSettings = {
     ngramMax: 4,
     gamma: 4,
   },
+  monitor: { enabled: true, budgetMs: 250, servers: {} },
 };
 
 /** Settings keys whose change requires loading the model again. */

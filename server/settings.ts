@@ -5,6 +5,15 @@ import { defaultSettings, type DrafterName, type ExecutionProviderSetting, type 
 const providers: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 const drafterNames: readonly DrafterName[] = ['copyspec', 'prompt-lookup'];
 
+/** `{ languageId: [command, ...args] }`; malformed entries are dropped. */
+function servers(value: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [lang, cmd] of Object.entries(obj(value))) {
+    if (Array.isArray(cmd) && cmd.length > 0 && cmd.every((c) => typeof c === 'string')) out[lang] = cmd as string[];
+  }
+  return out;
+}
+
 function drafters(value: unknown, fallback: DrafterName[]): DrafterName[] {
   if (!Array.isArray(value)) return fallback;
   const names = value.filter((v): v is DrafterName => drafterNames.includes(v as DrafterName));
@@ -28,6 +37,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
   const s = obj(raw);
   const c = obj(s['completion']);
   const sp = obj(s['speculation']);
+  const mo = obj(s['monitor']);
   const d = defaultSettings;
   const provider = s['executionProvider'];
   return {
@@ -57,5 +67,10 @@ export function parseSettings(raw: unknown): SpecterSettings {
         gamma: Math.round(num(sp['gamma'], d.speculation.gamma, 1, 32)),
       };
     })(),
+    monitor: {
+      enabled: bool(mo['enabled'], d.monitor.enabled),
+      budgetMs: num(mo['budgetMs'], d.monitor.budgetMs, 0, 10_000),
+      servers: servers(mo['servers']),
+    },
   };
 }

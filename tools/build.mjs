@@ -11,7 +11,9 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  external: ['vscode', 'onnxruntime-node'],
+  // typescript (the monitor's language service) stays external: its lib .d.ts files are found
+  // next to its own module, which a bundle would break.
+  external: ['vscode', 'onnxruntime-node', 'typescript'],
   // Bundle CommonJS flavours of dual packages (@huggingface/tokenizers ships both).
   conditions: ['node', 'require'],
   mainFields: ['main', 'module'],

@@ -22,6 +22,7 @@ connection.languages.inlineCompletion.on((params, token) => provideInlineComplet
 connection.onRequest(statsRequest, () => service.stats());
 connection.onShutdown(() => service.shutdown());
 documents.onDidChangeContent((change) => service.documentChanged(change.document.uri, change.document.getText()));
+documents.onDidOpen((event) => service.documentOpened(event.document.uri, event.document.languageId, event.document.getText()));
 documents.onDidClose((event) => service.documentClosed(event.document.uri));
 
 process.on('uncaughtException', (error) => log(`Uncaught exception (server keeps running): ${error.stack ?? String(error)}`));

@@ -1,0 +1,110 @@
+// The monitor against a real language server: pyright-langserver --stdio (npm `pyright`).
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createMonitor } from '../../server/monitor/index';
+import { bundledPyright, LspSource } from '../../server/monitor/lsp-source';
+import type { TokenizerLike } from '../../server/engine/model';
+import { cut, percentile, pyProject, queryOf, realTokenizer } from '../fixtures/monitor/docs';
+
+const shapes = path.join(pyProject, 'shapes.py');
+const pointMembers = ['x', 'y', 'norm', 'scaled'];
+
+void describe('monitor: pyright over LSP', () => {
+  let src: LspSource;
+  let tok: TokenizerLike;
+  const log: string[] = [];
+  before(() => {
+    const pyright = bundledPyright();
+    assert.ok(pyright, 'npm pyright is installed');
+    src = new LspSource({ servers: { python: pyright }, trusted: true, log: (l) => log.push(l) });
+    tok = realTokenizer();
+  });
+  after(() => src.dispose());
+
+  void it("after `q.` the legal set holds Point's members (and object's), nothing else", async () => {
+    const names = await src.query(queryOf(cut(shapes, 'q.norm()', 'q.'), 'python', pyProject));
+    assert.ok(names);
+    for (const m of pointMembers) assert.ok(names.includes(m), m);
+    const own = names.filter((n) => !n.startsWith('__'));
+    assert.deepEqual([...own].sort(), [...pointMembers].sort());
+  });
+
+  void it('after `q.x.` the members of float', async () => {
+    const names = await src.query(queryOf(cut(shapes, 'q.norm()', 'q.x.'), 'python', pyProject));
+    assert.ok(names?.includes('is_integer'));
+    assert.ok(!names?.includes('norm'));
+  });
+
+  void it('the Monitor waits for pyright, then constrains; `.`+identifier tokens are split meanwhile', async () => {
+    const doc = cut(shapes, 'q.norm()', 'q');
+    const m = createMonitor({ languageId: 'python', uri: doc.uri, rootDir: pyProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [src], log: () => {}, budgetMs: 5000 });
+    assert.ok(m);
+    const dotNorm = tok.encode('.norm')[0] as number;
+    if (tok.decode([dotNorm]).length > 1) {
+      assert.equal(m.check(dotNorm), false, 'answer not in yet: split at the operator');
+      assert.equal(m.stats.nSplit, 1);
+    }
+    const dot = tok.encode('.')[0] as number;
+    m.advance(dot);
+    const wait = m.pending?.();
+    assert.ok(wait);
+    await wait;
+    const ids = tok.encode('norm()');
+    for (const id of ids) {
+      assert.ok(m.check(id), tok.decode([id]));
+      m.advance(id);
+    }
+    m.rollback(ids.length);
+    assert.equal(m.check(tok.encode('foo')[0] as number), false);
+    assert.equal(m.stats.nOk, 1);
+  });
+
+  void it('query latency after warm-up (reported, not asserted)', async () => {
+    const times: number[] = [];
+    const exprs = ['q.', 'p.', 'q.x.', 'self.'];
+    for (let i = 0; i < 12; i++) {
+      const t0 = performance.now();
+      const names = await src.query(queryOf(cut(shapes, 'q.norm()', `v${i} = ${exprs[i % exprs.length] ?? ''}`), 'python', pyProject));
+      times.push(performance.now() - t0);
+      assert.ok(names !== undefined);
+    }
+    console.log(`# pyright query after warm-up: p50 ${percentile(times, 0.5).toFixed(0)} ms, p95 ${percentile(times, 0.95).toFixed(0)} ms (n=${times.length})`);
+  });
+
+  void it('a missing server: one clear log line, no answer, no throw', async () => {
+    const lines: string[] = [];
+    const missing = new LspSource({ servers: { python: ['specter-no-such-server', '--stdio'] }, trusted: true, log: (l) => lines.push(l) });
+    const q = queryOf(cut(shapes, 'q.norm()', 'q.'), 'python', pyProject);
+    assert.equal(await missing.query(q), undefined);
+    assert.equal(await missing.query(q), undefined);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /could not start .*unconstrained/);
+    missing.dispose();
+  });
+
+  void it('a crashed server restarts on next use', async () => {
+    const lines: string[] = [];
+    const pyright = bundledPyright() ?? [];
+    const s = new LspSource({ servers: { python: pyright }, trusted: true, log: (l) => lines.push(l) });
+    const q = queryOf(cut(shapes, 'q.norm()', 'q.'), 'python', pyProject);
+    assert.ok((await s.query(q))?.includes('norm'));
+    const pid = s.pids()[0];
+    assert.ok(pid !== undefined);
+    const exited = s.waitForExit();
+    process.kill(pid, 'SIGKILL');
+    await exited;
+    assert.match(lines.join('\n'), /exited .*restarts on next use/);
+    assert.ok((await s.query(q))?.includes('norm'));
+    s.dispose();
+  });
+
+  void it('untrusted workspace: nothing is launched', async () => {
+    const lines: string[] = [];
+    const s = new LspSource({ servers: { python: bundledPyright() ?? [] }, trusted: false, log: (l) => lines.push(l) });
+    assert.equal(s.supports('python'), false);
+    assert.equal(await s.query(queryOf(cut(shapes, 'q.norm()', 'q.'), 'python', pyProject)), undefined);
+    assert.deepEqual(s.pids(), []);
+    assert.match(lines[0] ?? '', /untrusted/);
+  });
+});

@@ -1,0 +1,111 @@
+// The monitor against the real TypeScript language service over a fixture project on disk.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createMonitor } from '../../server/monitor/index';
+import { TsServiceSource } from '../../server/monitor/ts-service';
+import type { TokenizerLike } from '../../server/engine/model';
+import { cut, percentile, queryOf, realTokenizer, tsProject } from '../fixtures/monitor/docs';
+
+const main = path.join(tsProject, 'src', 'main.ts');
+const log: string[] = [];
+
+void describe('monitor: TypeScript language service', () => {
+  let ts: TsServiceSource;
+  let tok: TokenizerLike;
+  before(() => {
+    ts = new TsServiceSource({ log: (l) => log.push(l) });
+    tok = realTokenizer();
+  });
+  after(() => ts.dispose());
+
+  void it('a cold project: no constraint at once, the project builds in the background', async () => {
+    const q = queryOf(cut(main, 'c.increment();', 'c.'), 'typescript', tsProject);
+    assert.equal(ts.querySync(q), undefined);
+    await ts.prepare(q);
+    assert.match(log.join('\n'), /typescript project .*tsconfig.json ready in \d+ ms/);
+  });
+
+  void it('after `c.` the legal set is exactly the public instance members of the class', () => {
+    const names = ts.querySync(queryOf(cut(main, 'c.increment();', 'c.'), 'typescript', tsProject));
+    assert.deepEqual([...(names ?? [])].sort(), ['count', 'double', 'increment', 'label', 'total']);
+  });
+
+  void it('through an interface, a static side, and node_modules types', () => {
+    const q = (insert: string): readonly string[] => ts.querySync(queryOf(cut(main, 'c.increment();', insert), 'typescript', tsProject)) ?? [];
+    assert.deepEqual([...q('(c as Tally).')].sort(), ['label', 'total']);
+    assert.ok(q('Counter.').includes('create'));
+    assert.ok(!q('Counter.').includes('count'));
+    assert.ok(q('process.').includes('argv'), 'types from @types/node via the project');
+    assert.ok(q('label.').includes('toUpperCase'));
+  });
+
+  void it('not a member access (a string, a comment): no constraint', () => {
+    assert.equal(ts.querySync(queryOf(cut(main, 'c.increment();', '// c.'), 'typescript', tsProject)), undefined);
+  });
+
+  void it('the Monitor with the real tokenizer allows only member spellings after `c.`', async () => {
+    const doc = cut(main, 'c.increment();', 'c.');
+    const m = createMonitor({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [ts], log: () => {}, budgetMs: 50 });
+    assert.ok(m);
+    await m.pending?.();
+    const allowed = new Uint8Array(tok.vocabSize);
+    assert.ok(m.mask(allowed));
+    const members = ['count', 'double', 'increment', 'label', 'total'];
+    let n = 0;
+    for (let id = 0; id < tok.vocabSize; id++) {
+      if (allowed[id] !== 1) continue;
+      n++;
+      const text = tok.decode([id]);
+      const ident = /^[A-Za-z0-9_$]*/.exec(text)?.[0] ?? '';
+      const ok = members.some((x) => (ident === text ? x.startsWith(text) && text !== '' : x === ident));
+      assert.ok(ok, `token ${JSON.stringify(text)} allowed after c.`);
+      assert.equal(m.check(id), true);
+    }
+    assert.ok(n > 0);
+    // "increment(" token by token, then the constraint is released.
+    const ids = tok.encode('increment();');
+    for (const id of ids) {
+      assert.ok(m.check(id), `token ${JSON.stringify(tok.decode([id]))}`);
+      m.advance(id);
+    }
+    assert.equal(m.current(), undefined);
+    m.rollback(ids.length);
+    const bad = tok.encode('foo')[0] as number;
+    assert.equal(m.check(bad), false);
+  });
+
+  void it('operator+identifier tokens (`.count`) are judged at once by the in-process service', () => {
+    const doc = cut(main, 'c.increment();', 'c');
+    const m = createMonitor({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [ts], log: () => {}, budgetMs: 50 });
+    assert.ok(m);
+    const dotTokens: [string, number][] = [];
+    for (let id = 0; id < tok.vocabSize; id++) {
+      const t = tok.decode([id]);
+      if (/^\.[A-Za-z_]/.test(t)) dotTokens.push([t, id]);
+    }
+    assert.ok(dotTokens.length > 0);
+    for (const [t, id] of dotTokens) {
+      const ident = /^\.([A-Za-z0-9_$]*)/.exec(t)?.[1] ?? '';
+      const legal = ['count', 'double', 'increment', 'label', 'total'].some((x) => (ident === t.slice(1) ? x.startsWith(ident) : x === ident));
+      assert.equal(m.check(id), legal, t);
+    }
+    assert.equal(m.stats.nSplit, 0);
+  });
+
+  void it('query latency after warm-up (reported, not asserted)', async () => {
+    const doc = cut(main, 'c.increment();', '');
+    ts.warm({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text: doc.prefix + doc.suffix });
+    await new Promise((r) => setImmediate(r));
+    const times: number[] = [];
+    const exprs = ['c.', 'label.', 'Counter.', 'process.', 'c.increment().', 'new Counter(label).'];
+    for (let i = 0; i < 60; i++) {
+      const insert = `const v${i} = ${exprs[i % exprs.length] ?? ''}`;
+      const t0 = performance.now();
+      const names = ts.querySync(queryOf(cut(main, 'c.increment();', insert), 'typescript', tsProject));
+      times.push(performance.now() - t0);
+      assert.ok(names !== undefined && names.length > 0);
+    }
+    console.log(`# typescript service query after warm-up: p50 ${percentile(times, 0.5).toFixed(1)} ms, p95 ${percentile(times, 0.95).toFixed(1)} ms (n=${times.length})`);
+  });
+});

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Monitor, type MonitorOptions } from '../../server/monitor/monitor';
+import { fakeTokenizer, TableSource } from '../fixtures/monitor/fakes';
+
+const vocab = [
+  '', '.', '.length', '.push', '.x', '?.', 'len', 'gth', 'gth(', 'length', 'length(', 'push', 'pu', 'sh', '(', ')', ');',
+  ';', ' ', 'x', 'obj', '"', 'y', 'get', 'X', '1', '\n', 'a', 'b', '.(',
+];
+const tok = fakeTokenizer(vocab);
+const members = { 'obj.': ['length', 'push', 'get', 'getX'], 'obj?.': ['length'], 'x.': [] };
+
+function monitor(prefix: string, source: TableSource, over: Partial<MonitorOptions> = {}): Monitor {
+  return new Monitor({
+    languageId: 'typescript', uri: 'file:///w/a.ts', prefix, suffix: '\n}\n', tokenizer: tok, source, log: () => {}, budgetMs: 1000, ...over,
+  });
+}
+
+/** The tokens the monitor allows now (check, one by one). */
+function allowed(m: Monitor): string[] {
+  return vocab.flatMap((t, id) => (m.check(id) ? [t] : []));
+}
+
+function masked(m: Monitor): string[] | undefined {
+  const a = new Uint8Array(tok.vocabSize);
+  if (!m.mask(a)) return undefined;
+  return vocab.filter((_, id) => a[id] === 1);
+}
+
+void describe('Monitor', () => {
+  void it('cursor right after `obj.`: waits for the answer, then allows only member prefixes', async () => {
+    const src = new TableSource(members);
+    const m = monitor('function f() {\n  obj.', src);
+    const wait = m.pending();
+    assert.ok(wait);
+    await wait;
+    assert.equal(m.pending(), undefined);
+    assert.deepEqual(allowed(m), ['len', 'length', 'length(', 'push', 'pu', 'get']);
+    assert.deepEqual(masked(m), allowed(m));
+    assert.equal(m.canStop(), false);
+    assert.equal(src.queries.length, 1);
+    assert.equal(src.queries[0]?.trigger, '.');
+    assert.deepEqual(src.queries[0]?.position, { line: 1, character: 6 });
+  });
+
+  void it('multi-token identifier, then release at the break character', async () => {
+    const m = monitor('obj.', new TableSource(members));
+    await m.pending();
+    m.advance(tok.id('len'));
+    assert.deepEqual(allowed(m), ['gth', 'gth(']);
+    m.advance(tok.id('gth'));
+    assert.equal(m.canStop(), true);
+    assert.ok(m.check(tok.id(');')));
+    assert.ok(!m.check(tok.id('x')));
+    m.advance(tok.id('('));
+    assert.deepEqual(allowed(m), vocab, 'released: everything allowed');
+    assert.equal(m.current(), undefined);
+  });
+
+  void it('a whole identifier followed by more identifier text is rejected; by a break it is allowed', async () => {
+    const m = monitor('obj.', new TableSource(members));
+    await m.pending();
+    m.advance(tok.id('get'));
+    assert.ok(m.check(tok.id('X')));
+    assert.ok(m.check(tok.id('(')));
+    assert.ok(!m.check(tok.id('y')));
+    assert.ok(m.check(tok.id('')), 'end of text after a whole identifier');
+  });
+
+  void it('trigger in generated text; rollback restores the exact state', async () => {
+    const src = new TableSource(members);
+    const m = monitor('const n = ', src);
+    m.advance(tok.id('obj'));
+    assert.equal(m.pending(), undefined);
+    m.advance(tok.id('.'));
+    await m.pending();
+    assert.deepEqual(m.current()?.identifiers, ['get', 'getX', 'length', 'push']);
+    const before = allowed(m);
+    m.advance(tok.id('pu'));
+    m.advance(tok.id('sh'));
+    m.advance(tok.id('('));
+    m.rollback(3);
+    assert.deepEqual(allowed(m), before);
+    m.rollback(1);
+    assert.deepEqual(allowed(m), vocab.filter((t) => t !== '.x' && t !== '.('), 'after `obj` the answer for `obj.` is known');
+    m.advance(tok.id('.'));
+    assert.equal(m.pending(), undefined, 'same text before the operator: cached answer');
+    assert.equal(src.queries.length, 1);
+    assert.throws(() => m.rollback(5), RangeError);
+  });
+
+  void it('after rollback past the operator, a cached answer judges `.` followed by a break', async () => {
+    const m = monitor('obj', new TableSource(members));
+    m.advance(tok.id('.'));
+    await m.pending?.();
+    m.rollback(1);
+    assert.ok(m.check(tok.id('.')));
+    assert.ok(!m.check(tok.id('.x')));
+    assert.ok(!m.check(tok.id('.(')), 'an empty identifier cannot end');
+  });
+
+  void it('`?.` triggers with its own query', async () => {
+    const src = new TableSource(members);
+    const m = monitor('obj', src);
+    m.advance(tok.id('?.'));
+    await m.pending();
+    assert.equal(src.queries[0]?.trigger, '?.');
+    assert.deepEqual(allowed(m), ['len', 'length', 'length(']);
+  });
+
+  void it('no legal candidates (empty answer) → unconstrained', async () => {
+    const m = monitor('x.', new TableSource(members));
+    await m.pending();
+    assert.deepEqual(allowed(m), vocab);
+    assert.equal(masked(m), undefined);
+    assert.equal(m.stats.nEmpty, 1);
+  });
+
+  void it('a late answer → unconstrained, with one log line', async () => {
+    const lines: string[] = [];
+    const src = new TableSource(members, 'manual');
+    const m = monitor('obj.', src, { budgetMs: 5, log: (l) => lines.push(l) });
+    await m.pending();
+    assert.equal(m.stats.nLate, 1);
+    assert.deepEqual(allowed(m), vocab);
+    src.waiting.forEach((release) => release());
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /no answer within 5 ms/);
+  });
+
+  void it('typed text that fits no member → unconstrained', async () => {
+    const m = monitor('obj.', new TableSource(members, 'manual'), { budgetMs: 1000 });
+    // The loop did not await: tokens pass while the answer is out.
+    assert.ok(m.check(tok.id('x')));
+    m.advance(tok.id('x'));
+    // Free text, except operator+identifier tokens while their (new) answer is out.
+    assert.deepEqual(allowed(m), vocab.filter((t) => !['.length', '.push', '.x'].includes(t)));
+  });
+
+  void it('no trigger inside strings, comments or numbers', () => {
+    for (const prefix of ['s = "obj', '// obj', 'n = 1']) {
+      const m = monitor(prefix, new TableSource(members));
+      m.advance(tok.id('.'));
+      assert.equal(m.pending(), undefined, prefix);
+    }
+  });
+
+  void it('operator+identifier token, synchronous source: judged at once', () => {
+    const m = monitor('obj', new TableSource(members, 'sync'));
+    assert.ok(m.check(tok.id('.length')));
+    assert.ok(m.check(tok.id('.push')));
+    assert.ok(!m.check(tok.id('.x')));
+    assert.deepEqual(masked(m), vocab.filter((t) => t !== '.x'));
+    m.advance(tok.id('.length'));
+    assert.equal(m.canStop(), true);
+    assert.ok(m.check(tok.id('(')));
+    assert.ok(!m.check(tok.id('y')));
+  });
+
+  void it('operator+identifier token, asynchronous source: split at the operator until the answer is in', async () => {
+    const src = new TableSource(members, 'manual');
+    const m = monitor('obj', src);
+    assert.ok(!m.check(tok.id('.length')));
+    assert.equal(m.stats.nSplit, 1);
+    assert.deepEqual(masked(m), vocab.filter((t) => !['.length', '.push', '.x'].includes(t)));
+    src.waiting.forEach((release) => release());
+    m.advance(tok.id('.'));
+    await m.pending();
+    assert.deepEqual(allowed(m), ['len', 'length', 'length(', 'push', 'pu', 'get']);
+    m.rollback(1);
+    assert.ok(m.check(tok.id('.push')), 'the answer is in now');
+    assert.ok(!m.check(tok.id('.x')));
+  });
+
+  void it('speculative draft checked token by token, rejected positions roll back', async () => {
+    const m = monitor('obj.', new TableSource(members));
+    await m.pending();
+    const draft = tok.ids('pu', 'sh', '(', 'x', ')');
+    let nAccepted = 0;
+    for (const t of draft) {
+      if (!m.check(t)) break;
+      m.advance(t);
+      nAccepted++;
+    }
+    assert.equal(nAccepted, draft.length);
+    m.rollback(2);
+    assert.ok(m.check(tok.id('x')));
+    m.rollback(3);
+    assert.ok(!m.check(tok.id('x')));
+  });
+});
