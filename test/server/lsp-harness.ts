@@ -52,7 +52,8 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
     processId: process.pid,
     rootUri: null,
     capabilities: {},
-    initializationOptions: { settings },
+    // Monitor-guided decoding makes output timing-dependent; it has its own tests.
+    initializationOptions: { settings: { monitor: { enabled: false }, ...settings }, trusted: true },
   });
   await connection.sendNotification('initialized', {});
   const versions = new Map<string, number>();
@@ -84,7 +85,7 @@ export async function startServer(settings: Record<string, unknown> = {}): Promi
       return Array.isArray(result) ? result : result.items;
     },
     async configure(next) {
-      await connection.sendNotification('workspace/didChangeConfiguration', { settings: { specter: next } });
+      await connection.sendNotification('workspace/didChangeConfiguration', { settings: { specter: { monitor: { enabled: false }, ...next } } });
     },
     stats() {
       return connection.sendRequest('specter/stats');

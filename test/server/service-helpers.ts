@@ -12,12 +12,16 @@ export interface ServiceUnderTest {
   logs: string[];
 }
 
+/**
+ * Monitor-guided decoding is off by default here: its asynchronous static-analysis answers make
+ * output depend on timing, and these tests are about decoding itself (monitor tests cover it).
+ */
 export async function startService(patch: (s: SpecterSettings) => SpecterSettings = (s) => s): Promise<ServiceUnderTest> {
   const logs: string[] = [];
   const host = new ModelHost(embeddedModelDir, (m) => logs.push(m), () => undefined);
   const service = new CompletionService(host, (m) => logs.push(m), () => undefined);
   service.initialize({});
-  service.settings = patch(service.settings);
+  service.settings = patch({ ...service.settings, monitor: { ...service.settings.monitor, enabled: false } });
   await host.configure(service.settings);
   if (host.current.state !== 'ready') throw new Error(`model not ready: ${host.current.message}`);
   return { service, host, logs };
