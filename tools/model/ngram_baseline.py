@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Token 4-gram baseline (greedy, backoff 4->3->2->1 to the longest context seen in training).
+
+Built on the same training split and tokenizer as the model (documents tokenized as plain text,
+each followed by <|endoftext|>).  Completes each line-completion task from its prefix only (an
+n-gram model cannot use the suffix) until the first newline, and reports exact match.
+Writes work/ngram_results.json.  Usage: ngram_baseline.py [tasks.jsonl]
+"""
+import json, os, sys, time
+import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODEL = os.path.join(HERE, '..', '..', 'models', 'specter-tiny')
+TASKS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, '..', '..', 'bench', 'tasks', 'line-completion.jsonl')
+STREAM = os.path.join(HERE, 'work', 'train_tokens.npy')
+MAX_NEW = 48
+
+tok = bpe.Tokenizer(os.path.join(MODEL, 'tokenizer.json'))
+
+
+def train_stream():
+    if os.path.exists(STREAM):
+        return np.load(STREAM)
+    t0 = time.time()
+    out = []
+    for l in open(os.path.join(HERE, 'work', 'corpus', 'train.jsonl')):
+        d = json.loads(l)
+        out.extend(tok.encode_ordinary(d['text']))
+        out.append(tok.eos_id)
+    a = np.array(out, dtype=np.int64)
+    np.save(STREAM, a)
+    print(f'tokenized training split: {len(a)} tokens in {time.time() - t0:.0f}s')
+    return a
+
+
+class NGram:
+    def __init__(self, s, n=4):
+        self.n = n
+        self.tables = {}
+        for order in range(2, n + 1):
+            k = order - 1
+            ctx = np.zeros(len(s) - k, dtype=np.int64)
+            for j in range(k):
+                ctx = (ctx << 12) | s[j:len(s) - k + j]
+            nxt = s[k:]
+            uniq, counts = np.unique((ctx << 12) | nxt, return_counts=True)
+            c, x = uniq >> 12, uniq & 4095
+            order_idx = np.lexsort((-counts, c))
+            c, x = c[order_idx], x[order_idx]
+            keys, first = np.unique(c, return_index=True)
+            self.tables[order] = (keys, x[first])
+        self.unigram = int(np.bincount(s).argmax())
+
+    def predict(self, ids):
+        for order in range(self.n, 1, -1):
+            k = order - 1
+            if len(ids) < k:
+                continue
+            key = 0
+            for t in ids[-k:]:
+                key = (key << 12) | t
+            keys, best = self.tables[order]
+            i = np.searchsorted(keys, key)
+            if i < len(keys) and keys[i] == key:
+                return int(best[i])
+        return self.unigram
+
+
+def complete_line(model, prefix):
+    ids = tok.encode_ordinary(prefix)
+    new = []
+    for _ in range(MAX_NEW):
+        t = model.predict(ids + new)
+        if t == tok.eos_id:
+            break
+        new.append(t)
+        if '\n' in tok.decode(new):
+            break
+    return tok.decode(new).split('\n')[0]
+
+
+def main():
+    s = train_stream()
+    t0 = time.time()
+    model = NGram(s)
+    print(f'built 4-gram tables from {len(s)} tokens in {time.time() - t0:.0f}s')
+    tasks = [json.loads(l) for l in open(TASKS)]
+    exact = exact_ws = 0
+    by_lang = {}
+    rows = []
+    for t in tasks:
+        pred = complete_line(model, t['prefix'])
+        ok = pred == t['target']
+        ok_ws = pred.strip() == t['target'].strip()
+        exact += ok
+        exact_ws += ok_ws
+        b = by_lang.setdefault(t['language'], [0, 0])
+        b[0] += ok; b[1] += 1
+        rows.append({'id': t['id'], 'pred': pred, 'target': t['target'], 'exact': ok})
+    res = {'tasks': len(tasks), 'exact_match': exact / len(tasks), 'exact_match_strip_ws': exact_ws / len(tasks),
+           'by_language': {k: v[0] / v[1] for k, v in by_lang.items()}, 'train_tokens': int(len(s)), 'rows': rows}
+    json.dump(res, open(os.path.join(HERE, 'work', 'ngram_results.json'), 'w'), indent=1)
+    print(json.dumps({k: v for k, v in res.items() if k != 'rows'}, indent=1))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Reproduce models/specter-tiny end to end (Debian 12, 2 cores, ~2 hours):
+#
+#   tools/model/setup.sh                 # all stages
+#   tools/model/setup.sh train export    # only some stages (deps corpus tokenizer train export verify eval)
+#
+# Stages:
+#   deps       apt-get the Python toolchain (Debian's own interpreter /usr/bin/python3; no pip) and
+#              OpenBLAS (switches the libblas.so.3 alternative; ~25x faster matmuls than reference BLAS),
+#              then npm-install the pinned corpus packages into tools/model/work/npm-corpus (gitignored).
+#   corpus     collect Python stdlib + npm JS/TS sources, hold out sha1(path)%20==0 documents.
+#   tokenizer  train the 4096-token byte-level BPE -> models/specter-tiny/tokenizer{,_config}.json,
+#              check parity/round-trip against @huggingface/tokenizers (node).
+#   train      train the model (wall-clock budget TRAIN_MINUTES, default 100; resumable: rerun to resume).
+#   export     checkpoint -> config.json, generation_config.json, model.safetensors, onnx/*.
+#   verify     ONNX vs PyTorch parity (onnxruntime-node), transformers.js load + greedy generation.
+#   eval       bench/tasks/*.jsonl, 4-gram baseline, held-out perplexity + exact match, loss.png.
+# The node checks use the repo's own node_modules (run `npm ci` in the repo root first).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+MODEL="$ROOT/models/specter-tiny"
+WORK="$HERE/work"
+PY=/usr/bin/python3
+TRAIN_MINUTES="${TRAIN_MINUTES:-100}"
+STAGES=("$@")
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(deps corpus tokenizer train export verify eval)
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+mkdir -p "$WORK" "$MODEL"
+
+NPM_CORPUS=(typescript@5.9.3 @types/node@26.6.6 @types/vscode@1.140.0 vscode-languageserver-protocol@3.18.5
+            vscode-languageclient@11.0.0 vscode-languageserver@10.1.2 esbuild@0.28.2 onnxruntime-common@1.30.0)
+
+for stage in "${STAGES[@]}"; do
+  echo "=== $stage ($(date -u +%H:%M:%S))"
+  case "$stage" in
+    deps)
+      $SUDO apt-get update
+      $SUDO apt-get install -y python3 python3-torch python3-numpy python3-onnx python3-regex \
+        python3-matplotlib libopenblas0-pthread python3.11 libpython3.11-stdlib
+      update-alternatives --display libblas.so.3-x86_64-linux-gnu | head -3 || true
+      $PY -c 'import torch,time;torch.set_num_threads(2);a=torch.randn(1024,1024);a@a;t=time.time();[a@a for _ in range(10)];print("matmul GFLOP/s: %.0f"%(10*2*1024**3/(time.time()-t)/1e9))'
+      mkdir -p "$WORK/npm-corpus"
+      [ -f "$WORK/npm-corpus/package.json" ] || echo '{"name":"specter-corpus","private":true}' > "$WORK/npm-corpus/package.json"
+      npm install --prefix "$WORK/npm-corpus" --ignore-scripts --no-audit --no-fund --omit=optional "${NPM_CORPUS[@]}"
+      ;;
+    corpus)
+      $PY "$HERE/corpus.py" > "$WORK/corpus.log"; tail -5 "$WORK/corpus.log"
+      ;;
+    tokenizer)
+      $PY "$HERE/train_tokenizer.py" "$MODEL"
+      $PY "$HERE/tok_cases.py" "$MODEL"
+      node "$HERE/check_tokenizer.js" "$MODEL" | tee "$WORK/check_tokenizer.log"
+      ;;
+    train)
+      $PY "$HERE/train.py" --minutes "$TRAIN_MINUTES" --tokens-per-step 2048 --lr 2e-3 --warmup-steps 50 \
+        --short-frac 0.4 2>&1 | tee -a "$WORK/train.log"
+      ;;
+    export)
+      $PY "$HERE/export.py" "$WORK/ckpt.pt" "$MODEL"
+      ;;
+    verify)
+      $PY "$HERE/verify_onnx.py" "$MODEL" && node "$HERE/verify_onnx.js" "$MODEL" | tee "$WORK/verify_onnx.log"
+      node "$HERE/check_transformersjs.mjs" "$MODEL" > "$WORK/greedy_js.jsonl"
+      $PY "$HERE/greedy_ref.py" "$MODEL" > "$WORK/greedy_py.jsonl"
+      $PY -c 'import json,sys;a=[(json.loads(l)["prompt_ids"],json.loads(l)["new_ids"]) for l in open(sys.argv[1])];b=[(json.loads(l)["prompt_ids"],json.loads(l)["new_ids"]) for l in open(sys.argv[2])];print("transformers.js greedy == PyTorch greedy:",a==b);sys.exit(a!=b)' "$WORK/greedy_js.jsonl" "$WORK/greedy_py.jsonl" | tee "$WORK/greedy_compare.log"
+      ;;
+    eval)
+      $PY "$HERE/make_tasks.py"
+      $PY "$HERE/ngram_baseline.py"
+      $PY "$HERE/evaluate.py" "$MODEL"
+      $PY "$HERE/plot_loss.py" "$WORK/loss.csv" "$MODEL/loss.png"
+      $PY "$HERE/make_card.py" "$MODEL"
+      ;;
+    *) echo "unknown stage $stage" >&2; exit 2 ;;
+  esac
+done
