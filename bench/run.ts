@@ -1,6 +1,7 @@
 // `npm run bench -- [decode|all] [--reps N] [--json]`: runs benchmarks side by side, writes
 // bench/results/*.json and the matching sections of BENCHMARKS.md.
 import { runDecodeBenches } from './decode';
+import { typingBenchMain } from './typing/run';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
   const repsAt = args.indexOf('--reps');
   const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 7;
   if (which === 'decode' || which === 'all') await runDecodeBenches(reps);
+  if (which === 'typing' || which === 'all') await typingBenchMain(args);
 }
 
 main().catch((error: unknown) => {

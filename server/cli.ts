@@ -18,6 +18,10 @@ interface CliOptions {
   model?: string;
   maxTokens?: number;
   speculation?: boolean;
+  constraints?: 'off' | 'syntax' | 'all';
+  monitor?: boolean;
+  /** --drafts K: K alternative completions (superposed decoding), all of them in `completions`. */
+  drafts?: number;
   quiet: boolean;
 }
 
@@ -31,8 +35,8 @@ function onOff(flag: string, value: string): boolean {
 function usage(): never {
   process.stderr.write(
     [
-      'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off]',
-      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--quiet]',
+      'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off] [--drafts K]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--drafts K] [--quiet]',
       '',
     ].join('\n'),
   );
@@ -55,6 +59,14 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--model': options.model = value(); break;
       case '--max-tokens': options.maxTokens = Number(value()); break;
       case '--speculation': options.speculation = onOff(flag, value()); break;
+      case '--monitor': options.monitor = onOff(flag, value()); break;
+      case '--drafts': options.drafts = Number(value()); break;
+      case '--constraints': {
+        const mode = value();
+        if (mode !== 'off' && mode !== 'syntax' && mode !== 'all') usage();
+        options.constraints = mode;
+        break;
+      }
       case '--quiet': options.quiet = true; break;
       default: process.stderr.write(`unknown option ${flag}\n`); usage();
     }
@@ -69,6 +81,9 @@ function settingsFrom(service: CompletionService, options: CliOptions): SpecterS
     model: options.model ?? base.model,
     completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens },
     speculation: { ...base.speculation, enabled: options.speculation ?? base.speculation.enabled },
+    constraints: { ...base.constraints, mode: options.constraints ?? base.constraints.mode },
+    monitor: { ...base.monitor, enabled: options.monitor ?? base.monitor.enabled },
+    drafts: options.drafts === undefined ? base.drafts : { ...base.drafts, enabled: options.drafts > 1, count: Math.min(8, Math.max(1, Math.round(options.drafts))) },
   };
 }
 
@@ -104,7 +119,7 @@ async function demo(options: CliOptions): Promise<void> {
   const lines = prefix.split('\n');
   process.stdout.write(`--- ${path.relative(process.cwd(), file)} (cursor at line ${lines.length}, column ${(lines[lines.length - 1] ?? '').length + 1})\n`);
   process.stdout.write(`${prefix.split('\n').slice(-4).join('\n')}\x1b[2m${result.texts[0] ?? ''}\x1b[0m${suffix.split('\n').slice(0, 3).join('\n')}\n`);
-  process.stdout.write(`--- completion: ${JSON.stringify(result.texts[0])}\n`);
+  result.texts.forEach((text, i) => process.stdout.write(`--- ${result.texts.length > 1 ? `draft ${i + 1}` : 'completion'}: ${JSON.stringify(text)}\n`));
   process.stdout.write(
     `prefill ${s.prefillMs.toFixed(1)} ms (${s.promptTokens} tokens), decode ${s.decodeMs.toFixed(1)} ms, ` +
       `${s.generatedTokens} tokens, ${s.tokensPerSecond.toFixed(1)} tokens/s, stop: ${s.stopReason}\n`,

@@ -10,7 +10,15 @@ import { createRng } from './engine/rng';
 import { guardInput } from './input-guard';
 import type { HostStatus, Log, ModelHost } from './model-host';
 import type { LoadedModel } from './runtime/load-model';
-import { defaultSettings, type CompletionStats, type SpecterSettings, type StatsResult, type StatusParams } from './protocol';
+import {
+  defaultSettings,
+  type CompletionStats,
+  type PanelCompletionsResult,
+  type PanelProgressParams,
+  type SpecterSettings,
+  type StatsResult,
+  type StatusParams,
+} from './protocol';
 import { RequestGate } from './request-gate';
 import { parseSettings } from './settings';
 import { StatsBook } from './stats';
@@ -18,9 +26,13 @@ import { makeStopCriteria } from './engine/stopping';
 import { CopySpecDrafter } from './engine/copyspec';
 import type { Drafter } from './engine/drafter';
 import { createDrafters } from './engine/speculation';
-import { DocumentHistory } from './history';
+import { DocumentHistory, type HistorySink } from './history';
+import type { NGramIndex } from './engine/ngram';
+import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './engine/superposed-drafts';
 import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
 import { fileURLToPath } from 'node:url';
+import { createConstraints } from './grammar/index';
+import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
   uri: string;
@@ -39,6 +51,8 @@ export class CompletionService {
   private readonly gate = new RequestGate();
   private readonly book = new StatsBook();
   private hostStatus: HostStatus;
+  /** The user's code as an n-gram index for this model (superposed drafts rank with it). */
+  private userCode: { model: LoadedModel; copySpec: CopySpecDrafter | undefined; index: NGramIndex; sink: HistorySink } | undefined;
   private lastSkipReason: string | undefined;
   readonly history = new DocumentHistory();
   /** Drafters live as long as the model they serve (CopySpec's history is in token ids). */
@@ -123,10 +137,19 @@ export class CompletionService {
     try {
       const promptIds = this.promptIds(model, { ...request, ...guarded.text });
       const c = settings.completion;
+      const d = settings.drafts;
+      if (d.enabled && d.count > 1) {
+        const r = await this.drafts(model, promptIds, d.count, guarded.text, signal);
+        if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
+        return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
+      }
       const drafters = this.draftersFor(model, settings);
       const monitor = this.monitorFor(request, model, settings);
+      const grammar = await this.grammarFor(request, model, settings);
+      const parts = [grammar, monitor].filter((c): c is Constraint => c !== undefined);
+      const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
       const outcome = await decode(model.lm, model.tokenizer, {
-        ...(monitor !== undefined ? { constraint: monitor } : {}),
+        ...(constraint !== undefined ? { constraint } : {}),
         ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
         prompt: promptIds,
         maxTokens: c.maxTokens,
@@ -136,6 +159,7 @@ export class CompletionService {
         signal,
       });
       monitor?.dispose();
+      (grammar as { dispose?: () => void } | undefined)?.dispose?.();
       if (outcome.kind === 'cancelled') return this.cancelled();
       if (outcome.kind === 'error') {
         this.book.recordError();
@@ -169,6 +193,104 @@ export class CompletionService {
     }
   }
 
+  /**
+   * `specter/panelCompletions`: k drafts (at least 2) for the Completions Panel, streamed through
+   * `progress` (at most every 50 ms), through the same gate as inline completions.
+   */
+  async panelCompletions(id: string, request: CompletionRequest, k: number | undefined, progress: (p: PanelProgressParams) => void, signal?: AbortSignal): Promise<PanelCompletionsResult> {
+    const gated = await this.gate.run(signal, async (inner): Promise<PanelCompletionsResult> => {
+      const settings = this.settings;
+      if (!settings.enabled) return { id, drafts: [], reason: 'Completions are turned off (specter.enabled).' };
+      const model = await this.host.acquire();
+      if (model === undefined) return { id, drafts: [], reason: this.host.current.message };
+      const guarded = guardInput(request.prefix, request.suffix, settings.completion.maxPrefixTokens, settings.completion.maxSuffixTokens);
+      if (!guarded.ok) return { id, drafts: [], reason: guarded.reason };
+      let tLastMs = 0;
+      const onProgress = (drafts: readonly { text: string; done: boolean }[]): void => {
+        const tNowMs = performance.now();
+        if (tNowMs - tLastMs < 50) return;
+        tLastMs = tNowMs;
+        progress({ id, drafts: drafts.map((x) => ({ text: x.text, done: x.done })) });
+      };
+      const nDrafts = Math.min(8, Math.max(1, Math.round(k ?? Math.max(2, settings.drafts.count))));
+      try {
+        const r = await this.drafts(model, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, inner, onProgress);
+        if (r.kind === 'cancelled') return { id, drafts: [], cancelled: true };
+        if (r.kind === 'error') return { id, drafts: [], reason: r.message };
+        if (r.kind === 'empty') return { id, drafts: [], reason: r.reason };
+        return { id, drafts: r.drafts.map((x) => ({ text: x.text, done: true, stopReason: x.stopReason })), mode: r.stats.mode, stats: this.recordDrafts(r.stats) };
+      } catch (error) {
+        this.book.recordError();
+        this.log(`Panel completion failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return { id, drafts: [], reason: 'internal error (see the Specter log)' };
+      }
+    });
+    return gated.kind === 'superseded' ? { id, drafts: [], cancelled: true } : gated.value;
+  }
+
+  /** k drafts by superposed decoding (branch mode on models without an embeds path). */
+  private async drafts(
+    model: LoadedModel,
+    promptIds: number[],
+    k: number,
+    text: { prefix: string; suffix: string },
+    signal: AbortSignal,
+    onProgress?: (drafts: readonly { text: string; done: boolean }[]) => void,
+  ): Promise<DraftsResult> {
+    const c = this.settings.completion;
+    const r = await completeDrafts(model, promptIds, k, {
+      maxTokens: c.maxTokens,
+      alpha: this.settings.drafts.alpha,
+      ngram: this.userCodeFor(model).index,
+      stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+      signal,
+      ...(onProgress === undefined ? {} : { onProgress }),
+    });
+    if (r.kind === 'error') {
+      this.book.recordError();
+      this.log(`Completion failed: ${r.message}`);
+    }
+    return r;
+  }
+
+  /** Books a multi-draft completion; returns its CompletionStats. */
+  private recordDrafts(s: Extract<DraftsResult, { kind: 'ok' }>['stats']): CompletionStats {
+    const { mode: _mode, nDrafts: _nDrafts, nDropped: _nDropped, draftTokens: _draftTokens, ...stats } = s;
+    this.book.recordCompletion(stats);
+    this.lastSkipReason = undefined;
+    this.publish({ ...this.hostStatus, last: stats });
+    return stats;
+  }
+
+  /**
+   * The shared n-gram index of the user's code for this model, fed by DocumentHistory. Until
+   * CopySpec reads this index itself (CopySpecOptions.index), documents go to both.
+   */
+  private userCodeFor(model: LoadedModel): NonNullable<CompletionService['userCode']> {
+    const copySpec = this.drafters?.model === model ? this.drafters.list.find((d): d is CopySpecDrafter => d instanceof CopySpecDrafter) : undefined;
+    let u = this.userCode;
+    if (u === undefined || u.model !== model || u.copySpec !== copySpec) {
+      const index = createSharedNGramIndex(this.settings.speculation.gamma);
+      const sink: HistorySink =
+        copySpec === undefined
+          ? index
+          : {
+              setDocument: (key, ids) => {
+                index.setDocument(key, ids);
+                copySpec.setDocument(key, ids);
+              },
+              removeDocument: (key) => {
+                index.removeDocument(key);
+                copySpec.removeDocument(key);
+              },
+            };
+      u = { model, copySpec, index, sink };
+      this.userCode = u;
+    }
+    this.history.sync(model.tokenizer, u.sink, Date.now());
+    return u;
+  }
+
   /** The prompt token ids for a request (FIM template from the model's tokenizer, token budgets). */
   promptIds(model: LoadedModel, request: CompletionRequest): number[] {
     const c = this.settings.completion;
@@ -191,8 +313,7 @@ export class CompletionService {
     if (this.drafters === undefined || this.drafters.model !== model || this.drafters.key !== key) {
       this.drafters = { model, key, list: createDrafters(sp) };
     }
-    const copySpec = this.drafters.list.find((d): d is CopySpecDrafter => d instanceof CopySpecDrafter);
-    this.history.sync(model.tokenizer, copySpec, Date.now());
+    this.userCodeFor(model);
     return this.drafters.list;
   }
 
@@ -211,6 +332,23 @@ export class CompletionService {
     this.history.update(uri, text);
     if (!this.settings.monitor.enabled) return;
     warmMonitor(this.sources(this.settings), { languageId, uri: filePath(uri), text });
+  }
+
+  private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {
+    const c = settings.constraints;
+    if (c.mode === 'off') return Promise.resolve(undefined);
+    const path = request.uri.startsWith('file:') ? filePath(request.uri) : undefined;
+    return createConstraints(
+      {
+        languageId: request.languageId,
+        prefix: request.prefix,
+        suffix: request.suffix,
+        tokenizer: model.tokenizer,
+        settings: { mode: c.mode, maskBudgetMs: c.maskBudgetMs, grammars: c.grammars, jsonSchemas: [] },
+        ...(path !== undefined ? { documentPath: path } : {}),
+      },
+      this.log,
+    );
   }
 
   private monitorFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): ReturnType<typeof createMonitor> {

@@ -26,6 +26,15 @@ export interface SpecterSettings {
     maxSuffixTokens: number;
   };
   speculation: SpeculationSettings;
+  drafts: DraftsSettings;
+  constraints: {
+    /** off: none; syntax: the built-in syntax constraint; all: syntax + JSON Schema + user grammars. */
+    mode: 'off' | 'syntax' | 'all';
+    /** A mask slower than this leaves the rest of the completion unconstrained, ms. */
+    maskBudgetMs: number;
+    /** `specter.grammars`: language id → XGrammar EBNF file. */
+    grammars: Record<string, string>;
+  };
   monitor: {
     enabled: boolean;
     /** Longest wait for an asynchronous static-analysis answer per dereference, ms. */
@@ -33,6 +42,15 @@ export interface SpecterSettings {
     /** Language servers by language id: command line (trusted workspaces only). */
     servers: Record<string, string[]>;
   };
+}
+
+/** `specter.drafts.*`: k alternative completions from superposed decoding. */
+export interface DraftsSettings {
+  enabled: boolean;
+  /** Drafts per inline completion (1 = plain decoding); the panel asks for at least 2. */
+  count: number;
+  /** n-gram weight α in log s = (1 − α)·log p + α·log q. */
+  alpha: number;
 }
 
 export type DrafterName = 'copyspec' | 'prompt-lookup';
@@ -75,6 +93,8 @@ export const defaultSettings: SpecterSettings = {
     ngramMax: 4,
     gamma: 4,
   },
+  drafts: { enabled: true, count: 1, alpha: 0.54 },
+  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {} },
   monitor: { enabled: true, budgetMs: 250, servers: {} },
 };
 

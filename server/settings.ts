@@ -37,6 +37,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
   const s = obj(raw);
   const c = obj(s['completion']);
   const sp = obj(s['speculation']);
+  const dr = obj(s['drafts']);
   const mo = obj(s['monitor']);
   const d = defaultSettings;
   const provider = s['executionProvider'];
@@ -67,6 +68,16 @@ export function parseSettings(raw: unknown): SpecterSettings {
         gamma: Math.round(num(sp['gamma'], d.speculation.gamma, 1, 32)),
       };
     })(),
+    drafts: {
+      enabled: bool(dr['enabled'], d.drafts.enabled),
+      count: Math.round(num(dr['count'], d.drafts.count, 1, 8)),
+      alpha: num(dr['alpha'], d.drafts.alpha, 0, 1),
+    },
+    constraints: {
+      mode: (['off', 'syntax', 'all'] as const).find((m) => m === obj(s['constraints'])['mode']) ?? d.constraints.mode,
+      maskBudgetMs: num(obj(s['constraints'])['maskBudgetMs'], d.constraints.maskBudgetMs, 1, 10_000),
+      grammars: Object.fromEntries(Object.entries(obj(s['grammars'])).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')),
+    },
     monitor: {
       enabled: bool(mo['enabled'], d.monitor.enabled),
       budgetMs: num(mo['budgetMs'], d.monitor.budgetMs, 0, 10_000),

@@ -2,14 +2,14 @@
 //   node --import tsx tools/update-golden.ts
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startService } from '../test/server/service-helpers';
+import { goldenSettings, startService } from '../test/server/service-helpers';
 
 interface GoldenPrompt { id: string; uri: string; languageId: string; prefix: string; suffix: string }
 
 async function main(): Promise<void> {
   const fixtures = path.join(__dirname, '..', 'test', 'fixtures');
   const prompts = JSON.parse(fs.readFileSync(path.join(fixtures, 'golden-prompts.json'), 'utf8')) as GoldenPrompt[];
-  const { service } = await startService();
+  const { service } = await startService(goldenSettings);
   const golden: Record<string, { text: string; tokens: number[] }> = {};
   for (const prompt of prompts) {
     const result = await service.complete(prompt);

@@ -7,50 +7,16 @@ import type { LogitsProcessor } from './processors';
 import type { StopCriterion } from './stopping';
 import { superposedDecode, type DraftProgress, type DraftResult, type SuperposedMode, type SuperposedStats } from './superposed';
 
-/** Window lengths of the shared index: n-gram contexts of orders 2–6 (1–5 tokens), CopySpec γ = 4. */
+/** Window lengths of the shared index: n-gram contexts of orders 2–6 (1–5 tokens); CopySpec's γ is added. */
 export const sharedNGramLengths: readonly number[] = [1, 2, 3, 4, 5];
 
-/** The one index of the user's code (open documents, workspace files, earlier completions). */
-export function createSharedNGramIndex(maxHistoryTokens = 1 << 18): NGramIndex {
-  return new NGramIndex({ lengths: sharedNGramLengths, maxHistoryTokens });
-}
-
 /**
- * The shared index as the completion service keeps it: one per tokenizer (a reloaded model
- * starts a fresh one, since ids differ), fed with open documents by URI. Tokenizing a whole
- * document costs milliseconds per 10k characters: feed it on open and save, not per keystroke
- * (the prompt around the cursor is indexed by every superposed request anyway).
+ * The one index of the user's code (open documents, earlier completions, the live prompt), per
+ * tokenizer: superposed ranking reads it, CopySpec copies from it, DocumentHistory feeds it (it
+ * is a HistorySink: setDocument / removeDocument by key).
  */
-export class UserCodeIndex {
-  private tokenizer: TokenizerLike | undefined;
-  private current: NGramIndex = createSharedNGramIndex();
-  /** Documents waiting for a tokenizer (opened before the model loaded). */
-  private readonly pending = new Map<string, string>();
-
-  constructor(private readonly maxDocumentChars = 400_000) {}
-
-  /** The index for this model's tokenizer (pass it to completeDrafts and to CopySpec). */
-  for(tokenizer: TokenizerLike): NGramIndex {
-    if (tokenizer !== this.tokenizer) {
-      this.tokenizer = tokenizer;
-      this.current = createSharedNGramIndex();
-      for (const [uri, text] of this.pending) this.current.setDocument(`doc:${uri}`, tokenizer.encode(text));
-    }
-    return this.current;
-  }
-
-  /** didOpen / didSave: (re)indexes the document's text (very large files are skipped). */
-  setDocument(uri: string, text: string): void {
-    if (text.length > this.maxDocumentChars) return this.removeDocument(uri);
-    this.pending.set(uri, text);
-    if (this.tokenizer !== undefined) this.current.setDocument(`doc:${uri}`, this.tokenizer.encode(text));
-  }
-
-  /** didClose. */
-  removeDocument(uri: string): void {
-    this.pending.delete(uri);
-    this.current.removeDocument(`doc:${uri}`);
-  }
+export function createSharedNGramIndex(gamma = 4, maxHistoryTokens = 1 << 18): NGramIndex {
+  return new NGramIndex({ lengths: [...sharedNGramLengths, gamma], maxHistoryTokens });
 }
 
 /** What completeDrafts needs of a loaded model (server/runtime's LoadedModel has it). */

@@ -1,25 +1,20 @@
 // The arithmetic of superposed decoding, kept apart so it can be tested on fixed inputs:
-// log-softmax, the superposition of token embeddings weighted by normalised draft probabilities,
+// log-sum-exp, the superposition of token embeddings weighted by normalised draft probabilities,
 // the interpolated n-gram probability q from the user's own code, and the interpolation
 // log s = (1 − α)·log p + α·log q used to rank draft × token candidates.
 import type { NGramIndex } from './ngram';
 
-/** log softmax(row) over the first `n` entries, in float64; -Infinity logits get -Infinity. */
-export function logSoftmax(row: ArrayLike<number>, n: number = row.length): Float64Array {
-  const out = new Float64Array(n);
+/** log Σ exp(row) over the first `n` entries (-Infinity and NaN entries count as 0). */
+export function logSumExp(row: ArrayLike<number>, n: number = row.length): number {
   let max = -Infinity;
   for (let i = 0; i < n; i++) if ((row[i] as number) > max) max = row[i] as number;
+  if (max === -Infinity) return -Infinity;
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const v = row[i] as number;
     if (v !== -Infinity && !Number.isNaN(v)) sum += Math.exp(v - max);
   }
-  const logZ = max + Math.log(sum);
-  for (let i = 0; i < n; i++) {
-    const v = row[i] as number;
-    out[i] = v === -Infinity || Number.isNaN(v) ? -Infinity : v - logZ;
-  }
-  return out;
+  return max + Math.log(sum);
 }
 
 /** Indices of the `m` largest values among the first `n`, largest first; lower index wins ties. */

@@ -21,7 +21,7 @@ import { DraftState, type DraftStopReason } from './superposed-draft';
 import {
   defaultNGramScoring,
   interpolate,
-  logSoftmax,
+  logSumExp,
   mixingWeights,
   ngramContext,
   ngramLogQ,
@@ -105,7 +105,7 @@ export interface SuperposedStats {
   /** Forward passes: prefill chunks + decode passes. */
   nForward: number;
   nForwardDecode: number;
-  /** Drafts dropped because they were empty or repeated a better one. */
+  /** Drafts (and candidates) dropped because they were empty or repeated another draft. */
   nDropped: number;
   tPrefillMs: number;
   tDecodeMs: number;
@@ -126,6 +126,8 @@ interface Run {
   scoring: NGramScoring;
   clock: () => number;
   finished: DraftState[];
+  /** Candidates that would have finished empty or as a repeat (their slot went to the next one). */
+  nSkipped: number;
   nForwardDecode: number;
 }
 
@@ -155,6 +157,7 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
     scoring: { ...defaultNGramScoring, ...req.scoring },
     clock,
     finished: [],
+    nSkipped: 0,
     nForwardDecode: 0,
   };
   try {
@@ -168,7 +171,7 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
         reusedTokens: pre.reusedTokens,
         nForward: pre.nForward + run.nForwardDecode,
         nForwardDecode: run.nForwardDecode,
-        nDropped,
+        nDropped: nDropped + run.nSkipped,
         tPrefillMs: tPrefillEndMs - tStartMs,
         tDecodeMs: tEndMs - tPrefillEndMs,
         tTotalMs: tEndMs - tStartMs,
@@ -261,14 +264,15 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
   const processors = run.req.processors ?? [];
   const row = processors.length === 0 ? raw : Float32Array.from(raw);
   for (const p of processors) p.process(row, run.req.prompt);
-  const lp = logSoftmax(row, run.nVocab);
-  const top = topIndices(lp, m, run.nVocab);
+  // Only the top-m tokens need log p: rank the logits (same order), normalise those few.
+  const logZ = logSumExp(row, run.nVocab);
+  const top = topIndices(row, m, run.nVocab);
   const rerank = run.alpha > 0 && run.req.ngram !== undefined && alive.length * top.length > 1;
   const candidates: Candidate[] = [];
   alive.forEach((d, parent) => {
     const ctx = rerank ? draftContext(run, d) : undefined;
     for (const token of top) {
-      const logP = lp[token] as number;
+      const logP = (row[token] as number) - logZ;
       const logS = ctx === undefined ? logP : interpolate(logP, ngramLogQ(ctx, token, run.scoring.unsupportedLogQ), run.alpha);
       candidates.push({ parent, token, logS, logP, score: d.logScore + logS });
     }
@@ -291,7 +295,10 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
       continue;
     }
     const text = child.finalText();
-    if (text === '' || finishedTexts.has(text)) continue;
+    if (text === '' || finishedTexts.has(text)) {
+      run.nSkipped++;
+      continue;
+    }
     finishedTexts.add(text);
     run.finished.push(child);
     nTaken++;

@@ -1,8 +1,8 @@
 // textDocument/inlineCompletion: the text around the cursor goes to the completion service; the
 // answer is one insert-at-cursor item, or an empty list (never an error) when there is nothing.
-import type { CancellationToken, InlineCompletionItem, InlineCompletionParams, TextDocuments } from 'vscode-languageserver';
+import { InlineCompletionTriggerKind, type CancellationToken, type InlineCompletionItem, type InlineCompletionParams, type TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CompletionService } from '../completion-service';
+import type { TypingAccelerator } from '../typing';
 
 export function toAbortSignal(token: CancellationToken): AbortSignal {
   const controller = new AbortController();
@@ -13,7 +13,7 @@ export function toAbortSignal(token: CancellationToken): AbortSignal {
 
 export async function provideInlineCompletion(
   documents: TextDocuments<TextDocument>,
-  service: CompletionService,
+  service: Pick<TypingAccelerator<never>, 'complete'>,
   params: InlineCompletionParams,
   token: CancellationToken,
 ): Promise<InlineCompletionItem[]> {
@@ -24,6 +24,7 @@ export async function provideInlineCompletion(
   const result = await service.complete(
     { uri: document.uri, languageId: document.languageId, prefix: text.slice(0, offset), suffix: text.slice(offset) },
     toAbortSignal(token),
+    params.context.triggerKind === InlineCompletionTriggerKind.Invoked ? 'invoke' : 'automatic',
   );
   if (result.kind !== 'ok' || result.texts.length === 0) return [];
   const range = { start: params.position, end: params.position };

@@ -4,8 +4,10 @@ import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-langua
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionService } from '../completion-service';
 import { ModelHost } from '../model-host';
-import { statsRequest, statusNotification } from '../protocol';
+import { didPartiallyAcceptNotification, didShowNotification, panelCompletionsRequest, panelProgressNotification, type PanelCompletionsParams, statsRequest, statusNotification, typingStatsRequest, type DidPartiallyAcceptParams, type DidShowParams } from '../protocol';
+import { createTypingAccelerator } from '../typing';
 import { provideInlineCompletion } from './inline-completion';
+import { providePanelCompletions } from './panel-completions';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -14,14 +16,20 @@ const log = (message: string): void => connection.console.log(`[${new Date().toI
 const defaultModelDir = process.env['SPECTER_DEFAULT_MODEL'] ?? path.join(__dirname, '..', 'models', 'specter-tiny');
 const host = new ModelHost(defaultModelDir, log, (status) => void connection.sendNotification(statusNotification, service.statusParams(status)));
 const service = new CompletionService(host, log, (status) => void connection.sendNotification(statusNotification, status));
+// Typing-through, completion cache, prefetch and idle unload sit in front of the service.
+const typing = createTypingAccelerator(service, host, log);
 
-connection.onInitialize((params) => service.initialize(params.initializationOptions));
+connection.onInitialize((params) => typing.initialize(params.initializationOptions));
 connection.onInitialized(() => void host.configure(service.settings));
-connection.onDidChangeConfiguration((change) => void service.updateSettings(change.settings));
-connection.languages.inlineCompletion.on((params, token) => provideInlineCompletion(documents, service, params, token));
+connection.onRequest(panelCompletionsRequest, (params: PanelCompletionsParams, token) => providePanelCompletions(documents, service, params, token, (p) => void connection.sendNotification(panelProgressNotification, p)));
+connection.onDidChangeConfiguration((change) => void typing.updateSettings(change.settings));
+connection.languages.inlineCompletion.on((params, token) => provideInlineCompletion(documents, typing, params, token));
 connection.onRequest(statsRequest, () => service.stats());
-connection.onShutdown(() => service.shutdown());
-documents.onDidChangeContent((change) => service.documentChanged(change.document.uri, change.document.getText()));
+connection.onRequest(typingStatsRequest, () => typing.typingStats());
+connection.onNotification(didShowNotification, (p: DidShowParams) => typing.didShow(p));
+connection.onNotification(didPartiallyAcceptNotification, (p: DidPartiallyAcceptParams) => typing.didPartiallyAccept(p));
+connection.onShutdown(() => typing.shutdown());
+documents.onDidChangeContent((change) => typing.documentChanged(change.document.uri, change.document.getText()));
 documents.onDidOpen((event) => service.documentOpened(event.document.uri, event.document.languageId, event.document.getText()));
 documents.onDidClose((event) => service.documentClosed(event.document.uri));
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { argmax } from '../../server/engine/sampler';
 import { logitsRow } from '../../server/engine/model';
-import { startService, type ServiceUnderTest } from './service-helpers';
+import { goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
 
 interface GoldenPrompt { id: string; uri: string; languageId: string; prefix: string; suffix: string }
 const fixtures = path.join(__dirname, '..', 'fixtures');
@@ -18,7 +18,7 @@ const golden = JSON.parse(fs.readFileSync(path.join(fixtures, 'golden.json'), 'u
 describe('golden greedy completions of the embedded model', () => {
   let sut: ServiceUnderTest;
   before(async () => {
-    sut = await startService();
+    sut = await startService(goldenSettings);
   });
   after(async () => sut.service.shutdown());
 

@@ -12,7 +12,9 @@ const suffix = '\n\n\ndef sub(a, b):\n    return a - b\n';
 describe('language server over LSP', () => {
   let h: Harness;
   before(async () => {
-    h = await startServer({ completion: { maxTokens: 24 } });
+    // Prefetch would legitimately keep one background job alive after the storm; the cache would
+    // answer repeated states without the model. Both have their own tests (typing-*.test.ts).
+    h = await startServer({ completion: { maxTokens: 24 }, typing: { prefetch: false, cache: false, typeThrough: false } });
     await h.waitForStatus((s) => s.state === 'ready', 0);
   });
   after(async () => h.close());
@@ -39,7 +41,7 @@ describe('language server over LSP', () => {
   });
 
   it('cancellation stops the decode loop and answers with an empty result', async () => {
-    await h.configure({ completion: { maxTokens: 400, maxLines: 200, timeCapAfterNewlineMs: 60_000 } });
+    await h.configure({ completion: { maxTokens: 400, maxLines: 200, timeCapAfterNewlineMs: 60_000 }, typing: { prefetch: false, cache: false, typeThrough: false } });
     const uri = 'file:///tmp/specter-test/cancel.py';
     await h.open(uri, 'python', prefix + suffix);
     const before = await h.stats();
@@ -52,7 +54,7 @@ describe('language server over LSP', () => {
     if (Array.isArray(result)) assert.equal(result.length, 0);
     const afterStats = await h.stats();
     assert.equal(afterStats.nCompletions, before.nCompletions, 'the cancelled request must not run to completion');
-    await h.configure({ completion: { maxTokens: 24 } });
+    await h.configure({ completion: { maxTokens: 24 }, typing: { prefetch: false, cache: false, typeThrough: false } });
   });
 
   it('a request storm leaves one live generation and the server healthy', async () => {

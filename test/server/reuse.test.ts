@@ -17,7 +17,9 @@ const typed: readonly string[] = ['o', 'op', 'op(', 'op()'];
 describe('KV-cache reuse while typing', () => {
   let sut: ServiceUnderTest;
   before(async () => {
-    sut = await startService();
+    // Speculation off: verification passes also run rejected draft tokens, which this token
+    // accounting would count as prompt work (speculation has its own lossless test).
+    sut = await startService((s) => ({ ...s, speculation: { ...s.speculation, enabled: false } }));
   });
   after(async () => sut.service.shutdown());
 

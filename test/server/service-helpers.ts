@@ -26,3 +26,6 @@ export async function startService(patch: (s: SpecterSettings) => SpecterSetting
   if (host.current.state !== 'ready') throw new Error(`model not ready: ${host.current.message}`);
   return { service, host, logs };
 }
+
+/** Golden settings: plain greedy decoding of the model, no grammar constraint (it has its own tests). */
+export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, constraints: { ...s.constraints, mode: 'off' } });

@@ -1,0 +1,135 @@
+// Syntax validity of completions with and without the built-in syntax constraint, side by side:
+// held-out files (the model's held-out corpus slice when present, else this repository's own
+// sources and the constraint samples), mid-line and block completions at deterministic cut
+// points. A completion is valid when prefix + completion + suffix has no more tree-sitter parse
+// errors than prefix + original + suffix.
+//
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--json out.json]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSyntaxConstraint } from '../../server/engine/constraints/syntax';
+import { benchFiles, cutPoints } from './common';
+import { complete, loadEmbedded, type RunStats } from './model-run';
+import { countParseErrors, parserFor } from './parse-errors';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const nPerKind = Number(arg('--n') ?? 60);
+
+interface Doc {
+  path: string;
+  languageId: string;
+  text: string;
+}
+
+function heldOutDocs(): Doc[] {
+  const corpus = join(__dirname, '..', '..', 'tools', 'model', 'work', 'corpus', 'heldout.jsonl');
+  if (existsSync(corpus)) {
+    return readFileSync(corpus, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { path: string; lang: string; text: string })
+      .map((d) => ({ path: d.path, languageId: d.lang, text: d.text }));
+  }
+  return benchFiles().map((f) => ({ path: f.path, languageId: f.languageId, text: readFileSync(f.path, 'utf8') }));
+}
+
+interface Case {
+  doc: Doc;
+  kind: 'mid-line' | 'block';
+  prefix: string;
+  original: string;
+  suffix: string;
+}
+
+function makeCases(docs: Doc[]): Case[] {
+  const mid: Case[] = [];
+  const block: Case[] = [];
+  let seed = 1;
+  for (const doc of docs) {
+    const text = doc.text.length > 60_000 ? doc.text.slice(0, 60_000) : doc.text;
+    for (const at of cutPoints(text, 6, seed++)) {
+      const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+      const lineEnd = text.indexOf('\n', at);
+      if (lineEnd < 0) continue;
+      const line = text.slice(lineStart, lineEnd);
+      // Mid-line: cut inside the code of a line, complete the rest of the line.
+      if (at > lineStart + line.search(/\S|$/) && at < lineEnd - 1) mid.push({ doc, kind: 'mid-line', prefix: text.slice(0, at), original: text.slice(at, lineEnd), suffix: text.slice(lineEnd) });
+      // Block: the lines after a line that opens a block.
+      const next = text.indexOf('\n', lineEnd + 1);
+      if (/[{:(]\s*$/.test(line) && next > 0) {
+        let end = next;
+        for (let k = 0; k < 3; k++) {
+          const n = text.indexOf('\n', end + 1);
+          if (n < 0) break;
+          end = n;
+        }
+        block.push({ doc, kind: 'block', prefix: text.slice(0, lineEnd + 1), original: text.slice(lineEnd + 1, end), suffix: text.slice(end) });
+      }
+    }
+  }
+  return [...mid.slice(0, nPerKind), ...block.slice(0, nPerKind)];
+}
+
+async function main(): Promise<void> {
+  const model = await loadEmbedded();
+  const cases = makeCases(heldOutDocs());
+  process.stderr.write(`${cases.length} cases\n`);
+  const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 } };
+  const byKind: Record<string, { n: number; off: number; syntax: number }> = {};
+  let nChanged = 0;
+  const stats: RunStats = { nChecks: 0, nRejected: 0, nForcedStops: 0 };
+  let n = 0;
+  const t0 = performance.now();
+  for (const c of cases) {
+    const parser = await parserFor(c.doc.languageId);
+    if (parser === undefined) continue;
+    const base = countParseErrors(parser, c.prefix + c.original + c.suffix);
+    const plain = await complete(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix }, stats);
+    const constraint = createSyntaxConstraint({ languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, tokenizer: model.tokenizer });
+    const constrained = await complete(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix, constraint }, stats);
+    const okPlain = countParseErrors(parser, c.prefix + plain + c.suffix) <= base;
+    const okSyntax = countParseErrors(parser, c.prefix + constrained + c.suffix) <= base;
+    n++;
+    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0 });
+    k.n++;
+    if (okPlain) {
+      rows.off.valid++;
+      k.off++;
+    }
+    if (okSyntax) {
+      rows.syntax.valid++;
+      k.syntax++;
+    }
+    if (plain.trimEnd() === c.original.trimEnd()) rows.off.exact++;
+    if (constrained.trimEnd() === c.original.trimEnd()) rows.syntax.exact++;
+    if (plain !== constrained) nChanged++;
+    if (process.argv.includes('--verbose')) {
+      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${okPlain ? 'ok' : 'BAD'}/${okSyntax ? 'ok' : 'BAD'} ${JSON.stringify(plain)} | ${JSON.stringify(constrained)}\n`);
+    }
+  }
+  const pct = (x: number, of = n): string => `${((100 * x) / Math.max(1, of)).toFixed(1)}%`;
+  const result = {
+    nCompletions: n,
+    tMinutes: Number(((performance.now() - t0) / 60_000).toFixed(1)),
+    unconstrained: { valid: pct(rows.off.valid), exactMatch: pct(rows.off.exact) },
+    syntax: { valid: pct(rows.syntax.valid), exactMatch: pct(rows.syntax.exact) },
+    byKind: Object.fromEntries(Object.entries(byKind).map(([kind, v]) => [kind, { n: v.n, unconstrained: pct(v.off, v.n), syntax: pct(v.syntax, v.n) }])),
+    completionsChangedByConstraint: pct(nChanged),
+    constraint: stats,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`
+| completions (${n}, greedy, specter-tiny) | valid (no new parse errors) | exact match |
+| --- | --- | --- |
+| unconstrained | ${result.unconstrained.valid} | ${result.unconstrained.exactMatch} |
+| syntax constraint | ${result.syntax.valid} | ${result.syntax.exactMatch} |
+`);
+  const out = arg('--json');
+  if (out !== undefined) writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  await model.dispose();
+}
+
+void main();

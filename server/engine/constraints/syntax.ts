@@ -1,0 +1,244 @@
+// The built-in code syntax constraint: a completion may not close a bracket that is not open (or
+// that the suffix closes), put a raw newline in a single-line string, break Python indentation,
+// or end inside a string/comment/bracket the suffix does not continue. Check is a bit test for
+// most tokens (see token-table.ts) and a short byte loop for the rest.
+import type { Constraint } from '../constraint';
+import type { TokenizerLike } from '../model';
+import { Cursor, run, type StepContext } from './lexer';
+
+// Constants of lexer.ts, repeated: under tsx's per-file CommonJS transform an imported binding
+// is a getter call on the hot path. lexer.test asserts they agree.
+const R_OK = 0;
+const R_SUFFIX_CLOSES = 1;
+const K_INTERP = 4;
+const K_LINE_COMMENT = 6;
+import { languageSpec, type LanguageSpec } from './languages';
+import { lexPrefix, planSuffix, probeSuffix, type SuffixPlan } from './suffix-plan';
+import { codeClasses, significantClasses, tokenTable, type TokenTable } from './token-table';
+
+export interface SyntaxConstraintOptions {
+  /** VS Code language id. */
+  languageId: string;
+  /** Document text before the cursor (whole document: the lexer starts at its first byte). */
+  prefix: string;
+  /** Document text after the cursor. */
+  suffix: string;
+  tokenizer: TokenizerLike;
+  /** Give up on a mask after this long (the step is then unconstrained), ms. */
+  maskBudgetMs?: number;
+}
+
+/** Longest prefix the constraint lexes per completion, in characters (~1 ms per 100 kB). */
+const maxPrefixChars = 2_000_000;
+
+/** Why the last `check` failed (R_* from lexer.ts), for tests and stats. */
+export interface SyntaxDiagnostics {
+  readonly plan: SuffixPlan;
+  readonly nPrefixErrors: number;
+  lastReject: number;
+}
+
+export class SyntaxConstraint implements Constraint {
+  readonly name = 'syntax';
+  readonly diagnostics: SyntaxDiagnostics;
+  /** states[i] = lexer state after i advances; never empty. */
+  private readonly states: Cursor[];
+  private readonly x: StepContext;
+  private readonly code: number;
+  private readonly scratch = new Cursor();
+  private checkedToken = -1;
+  private checkedState: Cursor | undefined;
+  private stopHint = false;
+  private readonly cursorComment;
+  private readonly stopMemo = new WeakMap<Cursor, boolean>();
+
+  constructor(
+    private readonly table: TokenTable,
+    private readonly lang: LanguageSpec,
+    start: Cursor,
+    private readonly plan: SuffixPlan,
+    nPrefixErrors: number,
+    private readonly maskBudgetMs: number,
+  ) {
+    this.states = [start];
+    this.x = { lang, floor: plan.floor, strict: true, own: true, indentation: lang.indentation, nErrors: 0 };
+    this.code = codeClasses(lang);
+    this.cursorComment = start.top?.kind === K_LINE_COMMENT ? start.top : undefined;
+    this.diagnostics = { plan, nPrefixErrors, lastReject: R_OK };
+  }
+
+  private get state(): Cursor {
+    return this.states[this.states.length - 1] as Cursor;
+  }
+
+  /** Runs `token` from `from` into `out`; returns R_OK or the reason it is rejected. */
+  private transition(from: Cursor, token: number, out: Cursor): number {
+    out.copyFrom(from);
+    const t = this.table;
+    if (token >= t.nTokens || token < 0) return R_OK; // padded logits columns: no text
+    if (t.stop[token] === 1) return this.canStopAt(from) ? R_OK : -1;
+    const bytes = t.bytes[token] as Uint8Array;
+    if (bytes.length === 0) return R_OK;
+    const sig = significantClasses(from, this.lang, this.code);
+    if (sig !== -1 && ((t.classes[token] as number) & sig) === 0) return this.skip(out, token);
+    this.x.nErrors = 0;
+    if (sig === -1) {
+      // A lookahead or a Python line start: lex up to the first non-blank byte, then the rest of
+      // the token usually takes the fast path.
+      const head = t.head[token] as number;
+      const r = run(out, bytes, this.x, 0, head);
+      if (r !== R_OK || head === bytes.length) return r;
+      const sig2 = significantClasses(out, this.lang, this.code);
+      if (sig2 !== -1 && ((t.tailClasses[token] as number) & sig2) === 0) return this.skip(out, token);
+      return run(out, bytes, this.x, head);
+    }
+    return run(out, bytes, this.x);
+  }
+
+  /** The fast path: nothing in the (rest of the) token changes the frame stack. */
+  private skip(out: Cursor, token: number): number {
+    const top = out.top;
+    const last = this.table.lastSig[token] as number;
+    if (last !== 0 && (top === undefined || top.kind <= K_INTERP)) out.lastSig = last;
+    out.strEmpty = false;
+    return R_OK;
+  }
+
+  check(token: number): boolean {
+    const next = new Cursor();
+    const r = this.transition(this.state, token, next);
+    this.stopHint = false;
+    this.diagnostics.lastReject = r;
+    if (r !== R_OK) {
+      this.checkedToken = -1;
+      this.checkedState = undefined;
+      // The model wants to close what the suffix closes: the completion is done, if it may end here.
+      if (r === R_SUFFIX_CLOSES && this.leadsWithCloser(token) && this.canStop()) this.stopHint = true;
+      return false;
+    }
+    this.checkedToken = token;
+    this.checkedState = next;
+    return true;
+  }
+
+  /** The token's first non-blank byte is the one the suffix closes (not `a)` but `)` or ` )`). */
+  private leadsWithCloser(token: number): boolean {
+    const bytes = this.table.bytes[token];
+    if (bytes === undefined) return false;
+    const probe = this.scratch.copyFrom(this.state);
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i] as number;
+      const r = run(probe, bytes, this.x, i, i + 1);
+      if (r !== R_OK) return true;
+      if (b !== 32 && b !== 9) return false;
+    }
+    return false;
+  }
+
+  mask(allowed: Uint8Array): boolean {
+    const t = this.table;
+    const from = this.state;
+    const n = Math.min(allowed.length, t.nTokens);
+    const sig = significantClasses(from, this.lang, this.code);
+    const canStop = this.canStopAt(from);
+    const scratch = this.scratch;
+    const deadline = performance.now() + this.maskBudgetMs;
+    for (let id = 0; id < n; id++) {
+      if (t.stop[id] === 1) {
+        allowed[id] = canStop ? 1 : 0;
+        continue;
+      }
+      const bytes = t.bytes[id] as Uint8Array;
+      if (bytes.length === 0 || (sig !== -1 && ((t.classes[id] as number) & sig) === 0)) {
+        allowed[id] = 1;
+        continue;
+      }
+      allowed[id] = this.transition(from, id, scratch) === R_OK ? 1 : 0;
+      if ((id & 1023) === 0 && performance.now() > deadline) return false;
+    }
+    // Logits columns past the vocabulary (padding) stay 0: they never stand for text.
+    return true;
+  }
+
+  advance(token: number): void {
+    let next = token === this.checkedToken ? this.checkedState : undefined;
+    if (next === undefined) {
+      next = new Cursor();
+      if (this.transition(this.state, token, next) !== R_OK) {
+        // Forced past the constraint (an unconstrained step): re-lex the token leniently.
+        next.copyFrom(this.state);
+        const bytes = token >= 0 && token < this.table.nTokens ? (this.table.bytes[token] as Uint8Array) : new Uint8Array(0);
+        run(next, bytes, { ...this.x, strict: false, floor: 0 });
+      }
+    }
+    this.states.push(next);
+    this.checkedToken = -1;
+    this.checkedState = undefined;
+    this.stopHint = false;
+  }
+
+  rollback(n: number): void {
+    if (n <= 0) return;
+    if (n >= this.states.length) throw new RangeError(`rollback(${n}) past the cursor: ${this.states.length - 1} advances`);
+    this.states.length -= n;
+    this.checkedToken = -1;
+    this.checkedState = undefined;
+    this.stopHint = false;
+  }
+
+  canStop(): boolean {
+    return this.canStopAt(this.state);
+  }
+
+  shouldStop(): boolean {
+    return this.stopHint;
+  }
+
+  /** Number of advances since the cursor. */
+  get nAdvanced(): number {
+    return this.states.length - 1;
+  }
+
+  private canStopAt(c: Cursor): boolean {
+    if (this.lang.indentation && c.colon && c.top === undefined) {
+      // A block header needs its indented body: from the suffix, or the completion must write it.
+      const width = c.indents?.width ?? 0;
+      const body = c.lineStart && !this.plan.suffixLineBlank ? c.col + this.plan.suffixLead : this.plan.nextIndent;
+      if (body <= width) return false;
+    }
+    if (this.stackMayStop(c)) return true;
+    // Slow path, once per state: does the suffix still read as well as from the planned stop state?
+    let memo = this.stopMemo.get(c);
+    if (memo === undefined) {
+      const ref = this.plan.stopProbe;
+      const p = probeSuffix(this.lang, c.clone(), ref.bytes, ref.complete);
+      memo = p.nErrors <= ref.nErrors && p.depth <= ref.depth;
+      this.stopMemo.set(c, memo);
+    }
+    return memo;
+  }
+
+  /** Fast test: the open frames are the cursor's, between floor and stopDepth. */
+  private stackMayStop(c: Cursor): boolean {
+    const plan = this.plan;
+    let top = c.top;
+    // A line comment the completion opened ends at the suffix's newline if nothing else is on that line.
+    if (top !== undefined && top.own && top.kind === K_LINE_COMMENT && plan.suffixLineBlank) top = top.parent;
+    if (top !== undefined && top.own) return false;
+    // Still in the cursor's own line comment, which the suffix's newline ends: fine unless the
+    // plan needs frames below it closed.
+    const inCursorComment = top !== undefined && top === this.cursorComment && plan.stopInCursorComment;
+    const depth = top?.depth ?? 0;
+    return !(inCursorComment ? plan.nMustClose > 0 : depth > plan.stopDepth || depth < plan.floor);
+  }
+}
+
+/** The built-in syntax constraint for `languageId`, or undefined when the language is not supported. */
+export function createSyntaxConstraint(o: SyntaxConstraintOptions): SyntaxConstraint | undefined {
+  const lang = languageSpec(o.languageId);
+  if (lang === undefined || o.prefix.length > maxPrefixChars) return undefined;
+  const table = tokenTable(o.tokenizer);
+  const { cursor, nErrors } = lexPrefix(lang, o.prefix);
+  const plan = planSuffix(lang, cursor, o.suffix);
+  return new SyntaxConstraint(table, lang, cursor, plan, nErrors, o.maskBudgetMs ?? 50);
+}
