@@ -49,11 +49,14 @@ export class ModelHost {
       this.setStatus({ state: 'disabled', message: 'Completions are turned off (specter.enabled)' });
       return;
     }
-    const needsLoad =
-      previous === undefined ||
-      this.model === undefined ||
-      modelReloadKeys.some((key) => previous[key] !== settings[key]);
-    if (needsLoad) {
+    const keysChanged = previous === undefined || modelReloadKeys.some((key) => previous[key] !== settings[key]);
+    // A load already running for the same model settings serves these settings too (the client's
+    // first didChangeConfiguration arrives while the initial load runs).
+    if (!keysChanged && this.loading !== undefined) {
+      await this.loading;
+      return;
+    }
+    if (keysChanged || this.model === undefined) {
       await this.reload();
     } else {
       this.setStatus(this.readyStatus(this.model));

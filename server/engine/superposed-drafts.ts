@@ -1,6 +1,7 @@
 // The integration surface of multi-draft generation for the completion service (LSP, CLI,
 // completions panel): k drafts for a prompt as texts plus the figures the status bar and the
 // eval output report. The shared n-gram index of the user's code is created here too.
+import type { CompletionStats } from '../protocol';
 import type { CausalLM, TokenizerLike } from './model';
 import { NGramIndex } from './ngram';
 import type { LogitsProcessor } from './processors';
@@ -41,20 +42,11 @@ export interface CompleteDraftsOptions {
   clock?: () => number;
 }
 
-/** Figures about one multi-draft completion; the first nine are CompletionStats' fields. */
-export interface DraftsStats {
-  totalMs: number;
-  prefillMs: number;
-  decodeMs: number;
-  promptTokens: number;
-  reusedTokens: number;
-  /** Decoded positions (the longest draft's tokens): what one pass per step produced. */
-  generatedTokens: number;
-  /** generatedTokens per second of decoding. */
-  tokensPerSecond: number;
-  nForward: number;
-  /** Stop reason of the best draft. */
-  stopReason: string;
+/**
+ * Figures about one multi-draft completion: CompletionStats' fields (generatedTokens counts the
+ * decoded positions, i.e. the longest draft; stopReason is the best draft's), plus the drafts'.
+ */
+export interface DraftsStats extends Omit<CompletionStats, 'speculation'> {
   mode: SuperposedMode;
   nDrafts: number;
   /** Drafts removed as empty or duplicate. */

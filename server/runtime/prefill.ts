@@ -1,13 +1,9 @@
-// Prompt prefill with longest-common-prefix reuse of the KV cache. Depends only on the CausalLM
-// contract, so engine fakes can drive it too.
+// The runtime's view of prompt prefill: the engine's longest-common-prefix prefill
+// (server/engine/prefill.ts), reshaped to hand back only the last position's logits.
 import { logitsRow, type CausalLM } from '../engine/model';
+import { commonPrefixLength, prefillWithReuse as enginePrefill, type PrefillOptions } from '../engine/prefill';
 
-export interface PrefillOptions {
-  /** Tokens per forward pass; bounds the logits block ([chunk, vocab] floats). Default 256. */
-  chunk?: number;
-  /** Checked before every chunk; an aborted prefill leaves the computed part cached for reuse. */
-  signal?: AbortSignal;
-}
+export { commonPrefixLength, type PrefillOptions };
 
 export type PrefillResult =
   | {
@@ -21,29 +17,11 @@ export type PrefillResult =
     }
   | { cancelled: true };
 
-export const defaultPrefillChunk = 256;
-
-/** Length of the common prefix of the cached ids and the prompt. */
-export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
 export async function prefillWithReuse(lm: CausalLM, promptIds: readonly number[], opts: PrefillOptions = {}): Promise<PrefillResult> {
   if (promptIds.length === 0) throw new RangeError('prefillWithReuse: empty prompt');
-  const chunk = Math.max(1, Math.floor(opts.chunk ?? defaultPrefillChunk));
-  // Keep at least the last prompt token to run: its logits are what the caller samples from.
-  const nReused = Math.min(commonPrefixLength(lm.cached, promptIds), promptIds.length - 1);
-  lm.truncate(nReused);
-  let last: Float32Array | undefined;
-  for (let pos = nReused; pos < promptIds.length; pos += chunk) {
-    if (opts.signal?.aborted === true) return { cancelled: true };
-    const logits = await lm.forward(promptIds.slice(pos, pos + chunk));
-    last = logitsRow(logits, logits.nRows - 1);
-  }
-  if (last === undefined) throw new Error('prefillWithReuse: nothing computed');
+  const outcome = await enginePrefill(lm, promptIds, opts);
+  if (outcome.kind === 'cancelled') return { cancelled: true };
   // Copy the row so the caller does not keep the whole [chunk, vocab] block alive.
-  return { cancelled: false, logitsLast: last.slice(), nReused, nComputed: promptIds.length - nReused };
+  const last = logitsRow(outcome.logits, outcome.logits.nRows - 1).slice();
+  return { cancelled: false, logitsLast: last, nReused: outcome.reusedTokens, nComputed: promptIds.length - outcome.reusedTokens };
 }
