@@ -37,9 +37,8 @@ function percent(x: number): string {
 }
 
 function acceptance(stats: StatsResult): string {
-  // Draft acceptance arrives once speculation reports it; show it when the server sends one.
-  const value = (stats as StatsResult & { draftAcceptance?: unknown }).draftAcceptance;
-  return typeof value === 'number' ? percent(value) : '—';
+  // No draft verified yet (speculation off, or nothing to copy so far).
+  return stats.draftAcceptance > 0 || stats.last?.speculation !== undefined ? percent(stats.draftAcceptance) : '—';
 }
 
 export function statsHtml(

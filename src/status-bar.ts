@@ -66,9 +66,12 @@ export class StatusBar implements vscode.Disposable {
         `Tokens: ${last.promptTokens} prompt, ${last.generatedTokens} generated, ${last.tokensPerSecond.toFixed(1)} tokens/s`,
         `Cache reuse: ${last.reusedTokens} of ${last.promptTokens} prompt tokens (${reuse.toFixed(0)}%)`,
       );
-      // Draft acceptance (accepted / drafted tokens, 0..1) once the server reports speculation.
-      const acceptance = (last as { draftAcceptance?: unknown }).draftAcceptance;
-      if (typeof acceptance === 'number') lines.push(`Draft acceptance: ${(100 * acceptance).toFixed(0)}%`);
+      const spec = last.speculation;
+      if (spec !== undefined && spec.nDrafted > 0) {
+        lines.push(
+          `Draft acceptance: ${spec.nAccepted} of ${spec.nDrafted} drafted tokens (${(100 * spec.acceptanceRate).toFixed(0)}%), ${spec.meanAccepted.toFixed(1)} accepted per draft`,
+        );
+      }
     }
     lines.push('Click for actions.');
     const tooltip = new vscode.MarkdownString(lines.join('\n\n'), true);
