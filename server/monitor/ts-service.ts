@@ -148,6 +148,11 @@ export interface TsServiceOptions {
    * true; when false (the server) it answers "no constraint" and warms in the background.
    */
   buildWhenCold?: boolean;
+  /**
+   * Projects kept (each holds a program and a type checker, tens of MB): the least recently used
+   * one beyond this is disposed and rebuilt in the background if its documents come back.
+   */
+  maxProjects?: number;
 }
 
 export class TsServiceSource implements MonitorSource {
@@ -243,9 +248,29 @@ export class TsServiceSource implements MonitorSource {
     if (project === undefined) {
       const dir = configPath === undefined ? path.dirname(fileName) : path.dirname(configPath);
       project = new Project(ts, key, configPath === undefined ? undefined : normalize(configPath), dir, this.registry, this.opts.log);
-      this.projects.set(key, project);
     }
+    // Map order = recency: re-insert on every use, evict from the front.
+    this.projects.delete(key);
+    this.projects.set(key, project);
+    this.evict();
     return { project, fileName };
+  }
+
+  /** Disposes the least recently used projects beyond maxProjects (never one warming up). */
+  private evict(): void {
+    const max = Math.max(1, this.opts.maxProjects ?? 3);
+    for (const [key, p] of this.projects) {
+      if (this.projects.size <= max) break;
+      if (p.warming !== undefined) continue;
+      this.projects.delete(key);
+      p.service.dispose();
+      this.opts.log(`monitor: typescript project ${key} released (least recently used of ${max + 1})`);
+    }
+  }
+
+  /** Projects currently held (tests and stats). */
+  get nProjects(): number {
+    return this.projects.size;
   }
 
   dispose(): void {

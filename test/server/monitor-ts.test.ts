@@ -1,5 +1,7 @@
 // The monitor against the real TypeScript language service over a fixture project on disk.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMonitor } from '../../server/monitor/index';
@@ -107,5 +109,31 @@ void describe('monitor: TypeScript language service', () => {
       assert.ok(names !== undefined && names.length > 0);
     }
     console.log(`# typescript service query after warm-up: p50 ${percentile(times, 0.5).toFixed(1)} ms, p95 ${percentile(times, 0.95).toFixed(1)} ms (n=${times.length})`);
+  });
+
+  void it('files in many folders: at most maxProjects type checkers are kept, an evicted one rebuilds', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'specter-ts-lru-'));
+    const lru = new TsServiceSource({ log: () => {}, maxProjects: 2, buildWhenCold: true });
+    try {
+      const members = (i: number): readonly string[] | undefined => {
+        const dir = path.join(base, `folder${i}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, 'a.ts');
+        const text = `class K${i} { alpha${i} = 1; beta${i}(): number { return 2; } }\nconst k = new K${i}();\nk.`;
+        fs.writeFileSync(file, text);
+        const q = queryOf({ uri: `file://${file}`, prefix: text, suffix: '' }, 'typescript', dir);
+        return lru.querySync(q);
+      };
+      for (let i = 0; i < 5; i++) {
+        assert.deepEqual([...(members(i) ?? [])].sort(), [`alpha${i}`, `beta${i}`]);
+        assert.ok(lru.nProjects <= 2, `${lru.nProjects} projects kept after folder ${i}`);
+      }
+      // folder0's project was released; asking again rebuilds it with the same answer.
+      assert.deepEqual([...(members(0) ?? [])].sort(), ['alpha0', 'beta0']);
+      assert.ok(lru.nProjects <= 2);
+    } finally {
+      lru.dispose();
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 });
