@@ -1,7 +1,8 @@
-// `npm run bench -- [decode|all] [--reps N] [--json]`: runs benchmarks side by side, writes
+// `npm run bench -- [decode|typing|speculation|all] [--reps N] [--json]`: runs benchmarks side by side, writes
 // bench/results/*.json and the matching sections of BENCHMARKS.md.
 import { runDecodeBenches } from './decode';
 import { typingBenchMain } from './typing/run';
+import { speculationBenchMain } from './speculation/run';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 7;
   if (which === 'decode' || which === 'all') await runDecodeBenches(reps);
   if (which === 'typing' || which === 'all') await typingBenchMain(args);
+  if (which === 'speculation' || which === 'all') await speculationBenchMain(args);
 }
 
 main().catch((error: unknown) => {
