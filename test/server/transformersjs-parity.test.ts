@@ -16,22 +16,26 @@ const prompts = [
 ];
 const nNew = 24;
 
+async function loadPeer() {
+  const tjs = await import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.localModelPath = path.dirname(embeddedModelDir) + path.sep;
+  const id = path.basename(embeddedModelDir);
+  const tokenizer = await tjs.AutoTokenizer.from_pretrained(id, { local_files_only: true });
+  const model = await tjs.AutoModelForCausalLM.from_pretrained(id, { dtype: 'fp32', local_files_only: true, device: 'cpu' });
+  return { tokenizer, model };
+}
+
 void describe('transformers.js parity (the model directory loads in standard tooling)', () => {
   let ours: LoadedModel;
-  let tjs: typeof import('@huggingface/transformers');
-  let peer: Awaited<ReturnType<typeof tjs.AutoModelForCausalLM.from_pretrained>>;
-  let peerTok: Awaited<ReturnType<typeof tjs.AutoTokenizer.from_pretrained>>;
+  let peer: Awaited<ReturnType<typeof loadPeer>>['model'];
+  let peerTok: Awaited<ReturnType<typeof loadPeer>>['tokenizer'];
 
   before(async () => {
     const loaded = await loadModel(embeddedModelDir, { variant: 'model', executionProvider: 'cpu', threads: 0, log: () => undefined });
     if (!loaded.ok) throw new Error(loaded.error.message);
     ours = loaded.value;
-    tjs = await import('@huggingface/transformers');
-    tjs.env.allowRemoteModels = false;
-    tjs.env.localModelPath = path.dirname(embeddedModelDir) + path.sep;
-    const id = path.basename(embeddedModelDir);
-    peerTok = await tjs.AutoTokenizer.from_pretrained(id, { local_files_only: true });
-    peer = await tjs.AutoModelForCausalLM.from_pretrained(id, { dtype: 'fp32', local_files_only: true, device: 'cpu' });
+    ({ model: peer, tokenizer: peerTok } = await loadPeer());
   });
   after(async () => {
     await ours.dispose();
