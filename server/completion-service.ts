@@ -59,6 +59,8 @@ export class CompletionService {
   private drafters: { model: LoadedModel; key: string; list: Drafter[] } | undefined;
   /** Static-analysis sources for monitor-guided decoding, built once per server and settings. */
   private monitorSources: { key: string; list: MonitorSource[] } | undefined;
+  /** Models whose multi-draft fallback to branch mode was already logged (once per model). */
+  private readonly branchFallbackLogged = new WeakSet<LoadedModel>();
   /** Workspace trust from the client: no configured executable runs in an untrusted workspace. */
   private trusted = false;
 
@@ -73,6 +75,7 @@ export class CompletionService {
   initialize(options: unknown): InitializeResult {
     const init = typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
     this.settings = parseSettings(init['settings']);
+    this.logDraftsChange(defaultSettings, this.settings);
     this.trusted = init['trusted'] === true;
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
@@ -83,9 +86,18 @@ export class CompletionService {
   async updateSettings(raw: unknown): Promise<void> {
     // didChangeConfiguration carries { specter: {...} } when the client syncs the section.
     const section = typeof raw === 'object' && raw !== null && 'specter' in raw ? (raw as { specter: unknown }).specter : raw;
+    const before = this.settings;
     this.settings = parseSettings(section);
+    this.logDraftsChange(before, this.settings);
     this.gate.cancelAll();
     await this.host.configure(this.settings);
+  }
+
+  /** One log line when the number of suggestions per completion changes (says which path runs). */
+  private logDraftsChange(before: SpecterSettings, after: SpecterSettings): void {
+    const k = (s: SpecterSettings): number => (s.drafts.enabled ? s.drafts.count : 1);
+    if (k(before) === k(after)) return;
+    this.log(k(after) > 1 ? `Multi-draft: ${k(after)} suggestions per completion` : 'Multi-draft off: one suggestion per completion');
   }
 
   statusParams(status: HostStatus): StatusParams {
@@ -250,12 +262,17 @@ export class CompletionService {
       this.book.recordError();
       this.log(`Completion failed: ${r.message}`);
     }
+    const fallbackReason = r.kind === 'ok' || r.kind === 'empty' ? r.stats?.fallbackReason : undefined;
+    if (fallbackReason !== undefined && !this.branchFallbackLogged.has(model)) {
+      this.branchFallbackLogged.add(model);
+      this.log(`Multi-draft: branch mode instead of superposed decoding for ${model.name}: ${fallbackReason}`);
+    }
     return r;
   }
 
   /** Books a multi-draft completion; returns its CompletionStats. */
   private recordDrafts(s: Extract<DraftsResult, { kind: 'ok' }>['stats']): CompletionStats {
-    const { mode: _mode, nDrafts: _nDrafts, nDropped: _nDropped, draftTokens: _draftTokens, ...stats } = s;
+    const { mode: _mode, fallbackReason: _fallbackReason, nDrafts: _nDrafts, nDropped: _nDropped, draftTokens: _draftTokens, ...stats } = s;
     this.book.recordCompletion(stats);
     this.lastSkipReason = undefined;
     this.publish({ ...this.hostStatus, last: stats });

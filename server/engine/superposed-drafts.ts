@@ -48,6 +48,8 @@ export interface CompleteDraftsOptions {
  */
 export interface DraftsStats extends Omit<CompletionStats, 'speculation'> {
   mode: SuperposedMode;
+  /** Why branch mode ran on a model with an embeds path (SuperposedStats.fallbackReason). */
+  fallbackReason?: string;
   nDrafts: number;
   /** Drafts removed as empty or duplicate. */
   nDropped: number;
@@ -95,6 +97,7 @@ function draftsStats(s: SuperposedStats, drafts: readonly DraftResult[]): Drafts
     nForward: s.nForward,
     stopReason: drafts[0]?.stopReason ?? 'empty',
     mode: s.mode,
+    ...(s.fallbackReason === undefined ? {} : { fallbackReason: s.fallbackReason }),
     nDrafts: drafts.length,
     nDropped: s.nDropped,
     draftTokens: drafts.reduce((n, d) => n + d.tokens.length, 0),

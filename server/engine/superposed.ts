@@ -8,9 +8,10 @@
 // positions appended while decoding are cut off at the end, so the next request's LCP reuse sees
 // the prompt only. With k = 1 the single draft's input is its own token: plain greedy decoding.
 //
-// Models without an inputs_embeds path get `branch` mode: the top-k first tokens, each continued
-// greedily on its own after cutting the cache back to the prompt — k distinct deterministic
-// drafts, prefill shared, but k times the decode steps (no superposition).
+// Models without an inputs_embeds path, or whose token-embedding table cannot be read (no
+// model.safetensors, as in the packaged extension), get `branch` mode: the top-k first tokens,
+// each continued greedily on its own after cutting the cache back to the prompt — k distinct
+// deterministic drafts, prefill shared, but k times the decode steps (no superposition).
 import type { CausalLM, Logits, TokenizerLike } from './model';
 import { logitsRow } from './model';
 import type { NGramIndex } from './ngram';
@@ -76,7 +77,10 @@ export interface SuperposedRequest {
   /** ms; defaults to performance.now. */
   clock?: () => number;
   prefillChunk?: number;
-  /** Force a mode; default: superposed when the model has an embeds path, else branch. */
+  /**
+   * Force a mode; default: superposed when the model has an embeds path and its embedding table
+   * can be read, else branch (stats.fallbackReason says why superposed was not used).
+   */
   mode?: SuperposedMode;
   /** Feed a lone draft as a superposition of one embedding row too (tests the embeds path). */
   alwaysEmbeds?: boolean;
@@ -100,6 +104,11 @@ export interface DraftResult {
 
 export interface SuperposedStats {
   mode: SuperposedMode;
+  /**
+   * Set when the mode was not forced, the model has an embeds path, and yet branch mode ran
+   * because the token-embedding table could not be read (e.g. no model.safetensors).
+   */
+  fallbackReason?: string;
   promptTokens: number;
   reusedTokens: number;
   /** Forward passes: prefill chunks + decode passes. */
@@ -140,13 +149,20 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
   }
   const k = Math.max(1, Math.floor(req.k));
   const embedding = isEmbeddingLM(lm) ? lm : undefined;
-  const mode: SuperposedMode = req.mode ?? (embedding !== undefined ? 'superposed' : 'branch');
+  let mode: SuperposedMode = req.mode ?? (embedding !== undefined ? 'superposed' : 'branch');
   let table: EmbeddingTableLike | undefined;
+  let fallbackReason: string | undefined;
   if (mode === 'superposed') {
     if (embedding === undefined) return { kind: 'error', message: 'superposed mode needs a model with an inputs_embeds path (onnx/model_embeds.onnx); run `npm run convert-model -- DIR`' };
     const t = await embedding.embeddingTable();
-    if (!t.ok) return { kind: 'error', message: t.error.message };
-    table = t.value;
+    if (t.ok) table = t.value;
+    else if (req.mode === 'superposed') return { kind: 'error', message: t.error.message };
+    else {
+      // Not forced: k drafts by branching beat no drafts at all (the packaged extension ships
+      // without model.safetensors).
+      mode = 'branch';
+      fallbackReason = t.error.message;
+    }
   }
   const run: Run = {
     lm,
@@ -167,6 +183,7 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
       const tEndMs = clock();
       return {
         mode,
+        ...(fallbackReason === undefined ? {} : { fallbackReason }),
         promptTokens: req.prompt.length,
         reusedTokens: pre.reusedTokens,
         nForward: pre.nForward + run.nForwardDecode,

@@ -131,6 +131,30 @@ describe('superposedDecode', () => {
     assert.deepEqual(lm.cached, prompt);
   });
 
+  it('falls back to branch mode when the embedding table cannot be read (no model.safetensors), unless superposed is forced', async () => {
+    const score = inductionScore(V);
+    const prompt = tok.encode('function add(a, b) {\n');
+    const lm = new FakeEmbeddingLM({ vocabSize: V, score, embeddingTableError: 'The model directory has no model.safetensors' });
+    assert.ok(lm.hasEmbedsPath);
+    const out = done(await superposedDecode(lm, tok, request(prompt, { maxTokens: 10 })));
+    assert.equal(out.stats.mode, 'branch');
+    assert.match(out.stats.fallbackReason ?? '', /no model\.safetensors/);
+    assert.equal(lm.embedCalls.length, 0, 'the embeds path is not used');
+    assert.deepEqual(lm.cached, prompt);
+    // Exactly what branch mode gives on a model without an embeds path.
+    const plain = done(await superposedDecode(new FakeLM({ vocabSize: V, score }), tok, request(prompt, { maxTokens: 10 })));
+    assert.deepEqual(out.drafts, plain.drafts);
+    assert.equal(plain.stats.fallbackReason, undefined, 'no fallback reason when branch mode is the natural choice');
+    assert.equal(out.drafts.length, 3);
+
+    const forced = await superposedDecode(lm, tok, request(prompt, { maxTokens: 10, mode: 'superposed' }));
+    assert.equal(forced.kind, 'error');
+    assert.match(forced.kind === 'error' ? forced.message : '', /no model\.safetensors/);
+    const ok = done(await superposedDecode(new FakeEmbeddingLM({ vocabSize: V, score }), tok, request(prompt, { maxTokens: 10 })));
+    assert.equal(ok.stats.mode, 'superposed');
+    assert.equal(ok.stats.fallbackReason, undefined);
+  });
+
   it('n-gram interpolation steers the drafts towards the user\'s code', async () => {
     const prompt = tok.encode('x = ');
     // The model slightly prefers "b" (98) over "q" (113) after the prompt, otherwise spaces.

@@ -6,14 +6,21 @@ import type { EmbeddingLM } from '../../server/engine/superposed';
 import type { EmbeddingTableLike } from '../../server/engine/superposed-score';
 import { FakeLM, type FakeLMOptions } from './fakes';
 
+export interface FakeEmbeddingLMOptions extends FakeLMOptions {
+  /** embeddingTable() fails with this message (a model directory without model.safetensors). */
+  embeddingTableError?: string;
+}
+
 export class FakeEmbeddingLM extends FakeLM implements EmbeddingLM {
   readonly hasEmbedsPath = true;
   /** Every forwardEmbeds input, [hidden] each. */
   readonly embedCalls: Float32Array[] = [];
   private readonly table: EmbeddingTableLike;
+  private readonly tableError: string | undefined;
 
-  constructor(options: FakeLMOptions) {
+  constructor(options: FakeEmbeddingLMOptions) {
     super(options);
+    this.tableError = options.embeddingTableError;
     const n = options.vocabSize;
     const data = new Float32Array(n * n);
     for (let i = 0; i < n; i++) data[i * n + i] = 1;
@@ -33,7 +40,8 @@ export class FakeEmbeddingLM extends FakeLM implements EmbeddingLM {
     return this.forward(ids);
   }
 
-  embeddingTable(): Promise<{ ok: true; value: EmbeddingTableLike }> {
+  embeddingTable(): Promise<{ ok: true; value: EmbeddingTableLike } | { ok: false; error: { message: string } }> {
+    if (this.tableError !== undefined) return Promise.resolve({ ok: false, error: { message: this.tableError } });
     return Promise.resolve({ ok: true, value: this.table });
   }
 }
