@@ -198,10 +198,14 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
     if (req.ngram !== undefined && run.alpha > 0) req.ngram.setDocument('superposed:prompt', req.prompt, { pinned: true });
     const root = newDraft(run);
     const prefillRow = logitsRow(pre.logits, pre.logits.nRows - 1);
-    const cancelled =
+    const loopCancelled =
       mode === 'superposed'
         ? await superposedLoop(run, prefillRow, root, k, table as EmbeddingTableLike)
         : await branchLoop(run, prefillRow, root, k);
+    // A stop criterion watching the signal (makeStopCriteria({ signal })) ends the drafts with
+    // 'cancelled' before the loop looks at the signal: that is a cancelled request, not k short
+    // drafts (returned as 'done', they were cached and shown as if they were whole suggestions).
+    const cancelled = loopCancelled || req.signal?.aborted === true || run.finished.some((d) => d.stop?.reason === 'cancelled');
     lm.truncate(req.prompt.length);
     const { drafts, nDropped } = results(run.finished);
     return cancelled ? { kind: 'cancelled', drafts, stats: stats(nDropped) } : { kind: 'done', drafts, stats: stats(nDropped) };

@@ -4,7 +4,7 @@ import { decode } from '../../server/engine/decode';
 import { NGramIndex } from '../../server/engine/ngram';
 import { suppressIds } from '../../server/engine/processors';
 import { createRng } from '../../server/engine/rng';
-import { maxLines, timeCapAfterNewline } from '../../server/engine/stopping';
+import { cancellation, maxLines, timeCapAfterNewline } from '../../server/engine/stopping';
 import { superposedDecode, type SuperposedOutcome, type SuperposedRequest } from '../../server/engine/superposed';
 import { FakeLM, FakeTokenizer, inductionScore, referenceGreedy } from './fakes';
 import { FakeEmbeddingLM } from './superposed-fakes';
@@ -191,6 +191,21 @@ describe('superposedDecode', () => {
     assert.equal(out.kind, 'cancelled');
     assert.deepEqual(lm.cached, prompt);
   });
+
+  for (const mode of ['superposed', 'branch'] as const) {
+    it(`a cancellation seen by the stop criteria first is a cancelled outcome, not short drafts (${mode})`, async () => {
+      // As the completion service asks: the signal both in the request and in every draft's criteria.
+      for (const abortAt of mode === 'superposed' ? [2, 4, 8] : [2, 8, 15, 22]) {
+        const controller = new AbortController();
+        let n = 0;
+        const lm = new FakeEmbeddingLM({ vocabSize: V, score: inductionScore(V), beforeForward: () => { if (++n === abortAt) controller.abort(); } });
+        const prompt = tok.encode('function add(a, b) {\n');
+        const out = await superposedDecode(lm, tok, request(prompt, { mode, maxTokens: 8, signal: controller.signal, stops: () => [cancellation(controller.signal)] }));
+        assert.equal(out.kind, 'cancelled', `${mode}, aborted at forward ${abortAt}: ${JSON.stringify(out)}`);
+        assert.deepEqual(lm.cached, prompt);
+      }
+    });
+  }
 
   it('rejects bad prompts as error outcomes', async () => {
     const lm = new FakeEmbeddingLM({ vocabSize: V, score: inductionScore(V), contextLength: 8 });
