@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 
 export const statusItem = '[id="specter-dev.specter.specter.status"]';
 
@@ -134,6 +134,34 @@ export class Workbench {
     if ((await locator.count()) === 0) return undefined;
     const match = /(\d+)\s*\/\s*(\d+)/.exec(await locator.first().innerText());
     return match?.[1] !== undefined && match[2] !== undefined ? { index: Number(match[1]), count: Number(match[2]) } : undefined;
+  }
+
+  /**
+   * Waits until the suggestion counter ("2/3") satisfies `done`; returns it. On timeout, rejects
+   * with the counter last seen.
+   */
+  async waitForSuggestionCounter(done: (c: { index: number; count: number }) => boolean, timeoutMs = 30_000): Promise<{ index: number; count: number }> {
+    const tEndMs = Date.now() + timeoutMs;
+    let last: { index: number; count: number } | undefined;
+    for (;;) {
+      // The toolbar re-renders as the explicit fetch answers: wait for each change of its text.
+      const before = last === undefined ? '' : `${last.index}/${last.count}`;
+      await this.page
+        .waitForFunction(
+          `(() => { const e = document.querySelector('.inlineSuggestionsHints .availableSuggestionCount'); const t = e ? e.textContent.replace(/\\s+/g, '') : ''; return /^\\d+\\/\\d+$/.test(t) && t !== ${JSON.stringify(before)}; })()`,
+          undefined,
+          { timeout: Math.max(1, tEndMs - Date.now()), polling: 100 },
+        )
+        .catch(() => undefined);
+      last = (await this.suggestionCounter()) ?? last;
+      if (last !== undefined && done(last)) return last;
+      if (Date.now() >= tEndMs) throw new Error(`suggestion counter: ${last === undefined ? 'not shown' : `${last.index}/${last.count}`} after ${timeoutMs} ms`);
+    }
+  }
+
+  /** The content of the visible webview (its outer iframe hosts the extension's page in an inner one). */
+  webview(): FrameLocator {
+    return this.page.locator('iframe.webview').filter({ visible: true }).contentFrame().frameLocator('iframe');
   }
 
   async modalDialogCount(): Promise<number> {
