@@ -31,7 +31,7 @@ import type { NGramIndex } from './engine/ngram';
 import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './engine/superposed-drafts';
 import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
 import { fileURLToPath } from 'node:url';
-import { createConstraints } from './grammar/index';
+import { createConstraints, prepareConstraints } from './grammar/index';
 import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
@@ -63,6 +63,8 @@ export class CompletionService {
   private readonly branchFallbackLogged = new WeakSet<LoadedModel>();
   /** Workspace trust from the client: no configured executable runs in an untrusted workspace. */
   private trusted = false;
+  /** The editor's typescript.js, from the client's initialization options. */
+  private typescriptPath: string | undefined;
 
   constructor(
     private readonly host: ModelHost,
@@ -77,6 +79,7 @@ export class CompletionService {
     this.settings = parseSettings(init['settings']);
     this.logDraftsChange(defaultSettings, this.settings);
     this.trusted = init['trusted'] === true;
+    this.typescriptPath = typeof init['typescriptPath'] === 'string' && init['typescriptPath'] !== '' ? init['typescriptPath'] : undefined;
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
       serverInfo: { name: 'specter', version: '0.1.0' },
@@ -339,7 +342,12 @@ export class CompletionService {
     if (this.monitorSources === undefined || this.monitorSources.key !== key) {
       for (const s of this.monitorSources?.list ?? []) s.dispose?.();
       const monitorSettings = { ...settings.monitor, useEditor: false };
-      this.monitorSources = { key, list: createMonitorSources({ settings: monitorSettings, trusted: this.trusted, log: this.log }) };
+      this.monitorSources = { key, list: createMonitorSources({
+          settings: monitorSettings,
+          trusted: this.trusted,
+          log: this.log,
+          ...(this.typescriptPath !== undefined ? { typescriptPath: this.typescriptPath } : {}),
+        }) };
     }
     return this.monitorSources.list;
   }
@@ -347,8 +355,30 @@ export class CompletionService {
   /** Starts static analysis for a just-opened document in the background. */
   documentOpened(uri: string, languageId: string, text: string): void {
     this.history.update(uri, text);
+    void this.prepareGrammar(uri, languageId, text);
     if (!this.settings.monitor.enabled) return;
     warmMonitor(this.sources(this.settings), { languageId, uri: filePath(uri), text });
+  }
+
+  /**
+   * Compiles the grammar a just-opened document needs (JSON Schema, user grammar) in the background,
+   * so that its completions do not start with the syntax constraint alone. Resolves when compiled,
+   * failed or none applies; never rejects. Does nothing for other documents (no model load for them).
+   */
+  async prepareGrammar(uri: string, languageId: string, text: string): Promise<void> {
+    const c = this.settings.constraints;
+    if (c.mode !== 'all' || (languageId !== 'json' && languageId !== 'jsonc' && c.grammars[languageId] === undefined)) return;
+    try {
+      const model = await this.host.acquire();
+      if (model === undefined) return;
+      const path = uri.startsWith('file:') ? filePath(uri) : undefined;
+      await prepareConstraints(
+        { languageId, text, tokenizer: model.tokenizer, settings: { mode: c.mode, maskBudgetMs: c.maskBudgetMs, grammars: c.grammars, jsonSchemas: [] }, ...(path !== undefined ? { documentPath: path } : {}) },
+        this.log,
+      );
+    } catch (error) {
+      this.log(`Grammar for ${uri} not prepared: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {

@@ -290,4 +290,9 @@ export interface PanelProgressParams {
 export interface InitializationOptions {
   settings: unknown;
   trusted: boolean;
+  /**
+   * typescript.js of the editor's own TypeScript (VS Code ships one with its TypeScript
+   * extension); the monitor's language service loads it, so the VSIX needs no copy of its own.
+   */
+  typescriptPath?: string;
 }

@@ -1,6 +1,8 @@
 // One object owns the client's lifecycle and every disposable (rust-analyzer's Ctx): the
 // language client, the status bar, the output channel, the completion history and the command
 // registrations. Nothing else in src/ holds a client or a disposable.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -80,7 +82,7 @@ export class Ctx implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       synchronize: { configurationSection: 'specter' },
-      initializationOptions: { settings: readSettings(), trusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
+      initializationOptions: { settings: readSettings(), trusted: vscode.workspace.isTrusted, ...editorTypeScript() } satisfies InitializationOptions,
       outputChannel: this.output,
       // Errors go to the status bar and the log, never into a dialog on every request.
       revealOutputChannelOn: RevealOutputChannelOn.Never,
@@ -210,4 +212,13 @@ export class Ctx implements vscode.Disposable {
 
 function sameStats(a: CompletionStats, b: CompletionStats | undefined): boolean {
   return b !== undefined && a.totalMs === b.totalMs && a.promptTokens === b.promptTokens && a.generatedTokens === b.generatedTokens;
+}
+
+/**
+ * VS Code's own TypeScript (its TypeScript extension's copy) for the monitor's language service, so
+ * the VSIX does not carry one; absent in editors without it (the server then tries its own).
+ */
+function editorTypeScript(): { typescriptPath?: string } {
+  const file = path.join(vscode.env.appRoot, 'extensions', 'node_modules', 'typescript', 'lib', 'typescript.js');
+  return fs.existsSync(file) ? { typescriptPath: file } : {};
 }

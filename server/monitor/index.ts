@@ -35,6 +35,8 @@ export interface MonitorSourcesOptions {
   log: MonitorLog;
   /** Sends `specter/monitorQuery` to the client; required for useEditor. */
   editorQuery?: MonitorQueryFn;
+  /** The editor's typescript.js (InitializationOptions.typescriptPath). */
+  typescriptPath?: string;
 }
 
 /**
@@ -45,7 +47,7 @@ export function createMonitorSources(o: MonitorSourcesOptions): MonitorSource[] 
   const servers: Record<string, string[]> = { ...o.settings.servers };
   const pyright = bundledPyright();
   if (servers['python'] === undefined && pyright !== undefined) servers['python'] = pyright;
-  const sources: MonitorSource[] = [new TsServiceSource({ log: o.log }), new LspSource({ servers, trusted: o.trusted, log: o.log })];
+  const sources: MonitorSource[] = [new TsServiceSource({ log: o.log, ...(o.typescriptPath !== undefined ? { typescriptPath: o.typescriptPath } : {}) }), new LspSource({ servers, trusted: o.trusted, log: o.log })];
   if (o.settings.useEditor && o.editorQuery !== undefined) sources.push(new EditorSource(o.editorQuery));
   return sources;
 }

@@ -14,13 +14,31 @@ import type { MonitorDocument, MonitorLog, MonitorQuery, MonitorSource } from '.
 import { uriToPath } from './source';
 
 type Ts = typeof TS;
-let tsModule: Ts | undefined;
+/** Loaded compiler APIs by requested path ('' = the bundled one). */
+const tsModules = new Map<string, Ts>();
 
-/** Loads `typescript` on first use (about 9 MB of JavaScript): servers that never monitor TS never pay. */
-function loadTs(): Ts {
+/**
+ * The TypeScript compiler API: the editor's copy when the client named one (`typescriptPath`),
+ * else the one installed next to the server. Throws when neither loads.
+ */
+function loadTs(typescriptPath: string | undefined, log: MonitorLog): Ts {
+  const key = typescriptPath ?? '';
+  const cached = tsModules.get(key);
+  if (cached !== undefined) return cached;
+  let ts: Ts | undefined;
+  if (typescriptPath !== undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ts = require(typescriptPath) as Ts;
+      log(`monitor: typescript ${ts.version} from ${typescriptPath}`);
+    } catch (e) {
+      log(`monitor: could not load ${typescriptPath} (${e instanceof Error ? e.message : String(e)}); trying the bundled typescript`);
+    }
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  tsModule ??= require('typescript') as Ts;
-  return tsModule;
+  ts ??= require('typescript') as Ts;
+  tsModules.set(key, ts);
+  return ts;
 }
 
 const tsLanguages = new Set(['typescript', 'typescriptreact', 'javascript', 'javascriptreact']);
@@ -153,6 +171,8 @@ export interface TsServiceOptions {
    * one beyond this is disposed and rebuilt in the background if its documents come back.
    */
   maxProjects?: number;
+  /** typescript.js to load (the editor's); default: require('typescript'). */
+  typescriptPath?: string;
 }
 
 export class TsServiceSource implements MonitorSource {
@@ -237,7 +257,7 @@ export class TsServiceSource implements MonitorSource {
 
   /** The project of a document; created on first use. */
   private projectFor(doc: { languageId: string; uri: string; rootDir?: string }): { project: Project; fileName: string } {
-    const ts = loadTs();
+    const ts = loadTs(this.opts.typescriptPath, this.opts.log);
     this.registry ??= ts.createDocumentRegistry(ts.sys.useCaseSensitiveFileNames);
     const root = doc.rootDir ?? process.cwd();
     const fileName = normalize(uriToPath(doc.uri) ?? path.join(root, `__specter_untitled${extensionOf[doc.languageId] ?? '.ts'}`));

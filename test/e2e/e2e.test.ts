@@ -222,6 +222,11 @@ void describe('Specter in a real VS Code (code-server)', () => {
     assert.ok(saved.length >= source.length + typed.length + ghost.trim().length, 'the document grew by the ghost text');
     for (const extra of ghost.split('\n').slice(1)) assert.ok(saved.includes(extra), `later ghost line ${JSON.stringify(extra)} was inserted`);
     if (codeServer !== undefined) metrics['serverRssMbAfterCompletion'] = serverRssMb(codeServer);
+    // Monitor-guided decoding uses the editor's own TypeScript (the VSIX carries none) and its
+    // project for this file is built in the background once the file is open.
+    assert.ok(codeServer !== undefined);
+    await waitForLog(codeServer, /monitor: typescript [\d.]+ from \S*extensions\/node_modules\/typescript\/lib\/typescript\.js/, 0, 60_000);
+    await waitForLog(codeServer, /monitor: typescript project \S+ ready in \d+ ms/, 0, 60_000);
   });
 
   void it('2. with specter.drafts.count 3, Alt+] cycles to another suggestion', async () => {

@@ -136,4 +136,22 @@ void describe('monitor: TypeScript language service', () => {
       fs.rmSync(base, { recursive: true, force: true });
     }
   });
+
+  void it("loads the editor's typescript.js when the client names one, and falls back when it cannot", () => {
+    const q = queryOf(cut(main, 'c.increment();', 'c.'), 'typescript', tsProject);
+    const editorTs = require.resolve('typescript');
+    for (const [typescriptPath, expected] of [
+      [editorTs, `from ${editorTs}`],
+      [path.join(os.tmpdir(), 'no-such-dir', 'typescript.js'), 'could not load'],
+    ] as const) {
+      const lines: string[] = [];
+      const source = new TsServiceSource({ log: (l) => lines.push(l), typescriptPath, buildWhenCold: true });
+      try {
+        assert.deepEqual([...(source.querySync(q) ?? [])].sort(), ['count', 'double', 'increment', 'label', 'total']);
+        assert.ok(lines.some((l) => l.includes(expected)), `log mentions "${expected}": ${lines.join(' | ')}`);
+      } finally {
+        source.dispose();
+      }
+    }
+  });
 });
