@@ -305,7 +305,7 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
   // draft or repeat a finished one gives its slot to the next candidate.
   const nowMs = run.clock();
   const next: DraftState[] = [];
-  const finishedTexts = new Set(run.finished.map((d) => d.finalText()));
+  const finishedTexts = new Set(run.finished.map((d) => draftKey(d.finalText())));
   let nTaken = 0;
   for (const c of ranked) {
     if (nTaken >= nSlots) break;
@@ -315,12 +315,12 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
       nTaken++;
       continue;
     }
-    const text = child.finalText();
-    if (text === '' || finishedTexts.has(text)) {
+    const key = draftKey(child.finalText());
+    if (key === '' || finishedTexts.has(key)) {
       run.nSkipped++;
       continue;
     }
-    finishedTexts.add(text);
+    finishedTexts.add(key);
     run.finished.push(child);
     nTaken++;
   }
@@ -336,14 +336,23 @@ function draftContext(run: Run, d: DraftState): NGramContext {
 }
 
 /** Best first (mean score per token), without empty texts and repeats. */
+/**
+ * What makes two drafts the same suggestion: their text with runs of white space folded and the
+ * ends trimmed (alternatives that differ only in spacing are not worth a slot; blank ones are empty).
+ */
+export function draftKey(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 function results(finished: readonly DraftState[]): { drafts: DraftResult[]; nDropped: number } {
   const ranked = [...finished].sort((a, b) => b.logScore / Math.max(1, b.tokens.length) - a.logScore / Math.max(1, a.tokens.length));
   const seen = new Set<string>();
   const drafts: DraftResult[] = [];
   for (const d of ranked) {
     const text = d.finalText();
-    if (text === '' || seen.has(text)) continue;
-    seen.add(text);
+    const key = draftKey(text);
+    if (key === '' || seen.has(key)) continue;
+    seen.add(key);
     drafts.push({ text, tokens: [...d.tokens], stopReason: d.stop?.reason ?? 'max-tokens', logScore: d.logScore, logP: d.logP });
   }
   return { drafts, nDropped: finished.length - drafts.length };

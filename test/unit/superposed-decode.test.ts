@@ -5,7 +5,7 @@ import { NGramIndex } from '../../server/engine/ngram';
 import { suppressIds } from '../../server/engine/processors';
 import { createRng } from '../../server/engine/rng';
 import { cancellation, maxLines, timeCapAfterNewline } from '../../server/engine/stopping';
-import { superposedDecode, type SuperposedOutcome, type SuperposedRequest } from '../../server/engine/superposed';
+import { draftKey, superposedDecode, type SuperposedOutcome, type SuperposedRequest } from '../../server/engine/superposed';
 import { FakeLM, FakeTokenizer, inductionScore, referenceGreedy } from './fakes';
 import { FakeEmbeddingLM } from './superposed-fakes';
 
@@ -114,6 +114,33 @@ describe('superposedDecode', () => {
     assert.ok(texts.every((x) => x !== ''));
     // Empty candidates give their slot away: still k drafts ("o…" plus two spares).
     assert.equal(texts.length, 3, JSON.stringify(texts));
+  });
+
+  it('drafts that differ only in white space count as one; a blank draft counts as empty', async () => {
+    const prompt = tok.encode('> ');
+    const eos = tok.id('<eos>');
+    // First token: " " (then "k"), "k", "  " (then end: blank), "o", "p"; after that "k" then <eos>.
+    const score = (seq: readonly number[]): Float32Array => {
+      const row = new Float32Array(V).fill(-30);
+      const gen = seq.length - prompt.length;
+      if (gen === 0) {
+        row[32] = 3; // " "
+        row[107] = 2.9; // "k"
+        row[111] = 2.7; // "o"
+        row[112] = 2.6; // "p"
+      } else if (seq[seq.length - 1] === 32 && gen === 1) {
+        row[107] = 3;
+      } else {
+        row[eos] = 3;
+      }
+      return row;
+    };
+    const lm = new FakeEmbeddingLM({ vocabSize: V, score });
+    const out = done(await superposedDecode(lm, tok, request(prompt, { maxTokens: 4 })));
+    const keys = out.drafts.map((d) => draftKey(d.text));
+    assert.equal(new Set(keys).size, keys.length, JSON.stringify(out.drafts.map((d) => d.text)));
+    assert.ok(keys.every((k) => k !== ''));
+    assert.deepEqual(draftKey('  foo(a,\n   b) '), 'foo(a, b)');
   });
 
   it('falls back to branch mode without an embeds path: k distinct greedy continuations', async () => {
