@@ -1,21 +1,23 @@
-// Dereference benchmark, step 2: scores `specter eval` results on the tasks of build-tasks.ts, with
-// and without the monitor, side by side in one table:
+// Dereference benchmark, step 2: scores completions on the tasks of build-tasks.ts, with and
+// without the monitor, side by side:
 //  - next-identifier match: the completion's first identifier is the one the real file had;
 //  - new errors: the file completed with the completion's first line has an error the real file
 //    has not (TypeScript: syntactic + semantic diagnostics of the project's tsconfig, the checks of
 //    `tsc --noEmit`, run in-process over an overlay; Python: `pyright --outputjson` over copies
-//    placed beside the original so relative imports resolve). "type errors" counts semantic ones;
+//    placed beside the original so relative imports resolve). "type errors" counts semantic ones,
+//    "no such member" the ones the monitor exists to prevent (TS 2339/2550/2551, pyright
+//    reportAttributeAccessIssue); a completion that breaks the syntax often adds type errors too;
 //  - latency per completion (timings.totalMs), and the monitor's added latency (paired per task).
 //
-//   R=.cache/monitor-bench/ts/node_modules/rxjs   (the tasks' "root"; click: .cache/monitor-bench/py)
-//   node dist/cli.js eval --tasks bench/monitor/tasks/dereference-ts.jsonl --root $R --out off.jsonl --monitor off
-//   node dist/cli.js eval --tasks bench/monitor/tasks/dereference-ts.jsonl --root $R --out on.jsonl --monitor on
-//   node --import tsx bench/monitor/score.ts --tasks bench/monitor/tasks/dereference-ts.jsonl --off off.jsonl --on on.jsonl
+// bench/monitor/run.ts runs the completions and calls this. On its own it checks itself (the real
+// line must match with no new error) or scores results files written by run.ts:
+//   node --import tsx bench/monitor/score.ts --tasks bench/monitor/tasks/dereference-ts.jsonl --self-check
+//   node --import tsx bench/monitor/score.ts --tasks TASKS.jsonl --off OFF.jsonl --on ON.jsonl
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { fmt, fmtSpread, machineLine, root, spread, table, updateBenchmarksMd, writeJson } from '../report';
+import { fmt, fmtSpread, machineLine, root, spread, table } from '../report';
 import { taskFile, taskRoot, type DerefTask } from './build-tasks';
 
 export interface EvalResult {
@@ -24,17 +26,22 @@ export interface EvalResult {
   timings?: { totalMs: number };
 }
 
-/** Diagnostics of one file version as "code:message" keys; `semantic` marks type errors. */
+/** Diagnostics of one file version as "code:message" keys; `semantic` marks type errors, `member` unknown members. */
 interface Diag {
   key: string;
   semantic: boolean;
+  member?: boolean;
 }
+
+/** TypeScript: "Property 'x' does not exist on type 'T'" (2339), "… Did you mean" (2551), "… change your target library?" (2550). */
+const tsMemberCodes = new Set([2339, 2550, 2551]);
 
 export interface ModeScore {
   n: number;
   nMatch: number;
   nNewErrors: number;
   nNewTypeErrors: number;
+  nNewMemberErrors: number;
   totalMs: number[];
 }
 
@@ -51,21 +58,23 @@ export function completedText(t: DerefTask, completion: string): string {
   return `${t.prefix}${firstLine(completion)}\n${t.suffix}`;
 }
 
-/** Keys of `after` that `before` lacks (multiset difference), and whether any is semantic. */
-export function newDiagnostics(before: readonly Diag[], after: readonly Diag[]): { any: boolean; semantic: boolean } {
+/** Keys of `after` that `before` lacks (multiset difference), and whether any is semantic / an unknown member. */
+export function newDiagnostics(before: readonly Diag[], after: readonly Diag[]): { any: boolean; semantic: boolean; member: boolean } {
   const left = new Map<string, number>();
   for (const d of before) left.set(d.key, (left.get(d.key) ?? 0) + 1);
   let any = false;
   let semantic = false;
+  let member = false;
   for (const d of after) {
     const n = left.get(d.key) ?? 0;
     if (n > 0) left.set(d.key, n - 1);
     else {
       any = true;
       semantic ||= d.semantic;
+      member ||= d.member === true;
     }
   }
-  return { any, semantic };
+  return { any, semantic, member };
 }
 
 /** TypeScript diagnostics of files of one project, each checked with an in-memory replacement text. */
@@ -106,7 +115,7 @@ class TsChecker {
     const key = (d: ts.Diagnostic): string => `${d.code}:${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
     return [
       ...this.service.getSyntacticDiagnostics(f).map((d) => ({ key: key(d), semantic: false })),
-      ...this.service.getSemanticDiagnostics(f).filter((d) => d.category === ts.DiagnosticCategory.Error).map((d) => ({ key: key(d), semantic: true })),
+      ...this.service.getSemanticDiagnostics(f).filter((d) => d.category === ts.DiagnosticCategory.Error).map((d) => ({ key: key(d), semantic: true, member: tsMemberCodes.has(d.code) })),
     ];
   }
 }
@@ -132,7 +141,7 @@ function pyrightDiagnostics(projectRoot: string, versions: readonly { file: stri
       if (d.severity !== 'error') continue;
       // Each copy is its own module: "click.__specter_score_7.Foo" must compare equal across copies.
       const message = d.message.replace(/__specter_score_\d+/g, '__copy__');
-      byFile.get(d.file)?.push({ key: `${d.rule ?? 'syntax'}:${message}`, semantic: d.rule !== undefined });
+      byFile.get(d.file)?.push({ key: `${d.rule ?? 'syntax'}:${message}`, semantic: d.rule !== undefined, member: d.rule === 'reportAttributeAccessIssue' });
     }
     return written.map((f) => byFile.get(f) ?? []);
   } finally {
@@ -140,15 +149,25 @@ function pyrightDiagnostics(projectRoot: string, versions: readonly { file: stri
   }
 }
 
-function readJsonl<T>(file: string): T[] {
+export function readJsonl<T>(file: string): T[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
 }
 
-/** Scores result sets (by mode name) on the tasks. */
-export function score(tasks: readonly DerefTask[], modes: Readonly<Record<string, readonly EvalResult[]>>): Record<string, ModeScore> {
+/** One completion judged against its task. */
+export interface Outcome {
+  match: boolean;
+  newError: boolean;
+  newTypeError: boolean;
+  /** A new "no such member" error. */
+  newMemberError: boolean;
+}
+
+/**
+ * Judges result sets (by mode name) on the tasks: per task, per mode, the outcome (undefined when
+ * that mode has no result for the task). All file versions of a language are checked in one go.
+ */
+export function judge(tasks: readonly DerefTask[], modes: Readonly<Record<string, readonly EvalResult[]>>): Record<string, Outcome | undefined>[] {
   const byMode = Object.entries(modes).map(([mode, results]) => [mode, new Map(results.map((r) => [r.id, r]))] as const);
-  const out: Record<string, ModeScore> = {};
-  for (const [mode] of byMode) out[mode] = { n: 0, nMatch: 0, nNewErrors: 0, nNewTypeErrors: 0, totalMs: [] };
   const language = tasks[0]?.language;
   const projectRoot = tasks[0] === undefined ? root : taskRoot(tasks[0]);
   // Versions to check: per task the real file, then one per mode.
@@ -164,20 +183,39 @@ export function score(tasks: readonly DerefTask[], modes: Readonly<Record<string
     diags = versions.map((v) => checker.diagnostics(v.file, v.text));
   }
   let k = 0;
-  for (const t of tasks) {
+  return tasks.map((t) => {
     const base = diags[k++] ?? [];
+    const out: Record<string, Outcome | undefined> = {};
     for (const [mode, results] of byMode) {
-      const s = out[mode] as ModeScore;
       const r = results.get(t.id);
       const d = diags[k++] ?? [];
       if (r === undefined) continue;
-      s.n++;
-      if (firstIdentifier(r.completions[0] ?? '') === t.target) s.nMatch++;
       const fresh = newDiagnostics(base, d);
-      if (fresh.any) s.nNewErrors++;
-      if (fresh.semantic) s.nNewTypeErrors++;
-      if (r.timings !== undefined) s.totalMs.push(r.timings.totalMs);
+      out[mode] = { match: firstIdentifier(r.completions[0] ?? '') === t.target, newError: fresh.any, newTypeError: fresh.semantic, newMemberError: fresh.member };
     }
+    return out;
+  });
+}
+
+/** Scores result sets (by mode name) on the tasks. */
+export function score(tasks: readonly DerefTask[], modes: Readonly<Record<string, readonly EvalResult[]>>): Record<string, ModeScore> {
+  const outcomes = judge(tasks, modes);
+  const out: Record<string, ModeScore> = {};
+  for (const [mode, results] of Object.entries(modes)) {
+    const s: ModeScore = { n: 0, nMatch: 0, nNewErrors: 0, nNewTypeErrors: 0, nNewMemberErrors: 0, totalMs: [] };
+    const byId = new Map(results.map((r) => [r.id, r]));
+    tasks.forEach((t, i) => {
+      const o = outcomes[i]?.[mode];
+      if (o === undefined) return;
+      s.n++;
+      if (o.match) s.nMatch++;
+      if (o.newError) s.nNewErrors++;
+      if (o.newTypeError) s.nNewTypeErrors++;
+      if (o.newMemberError) s.nNewMemberErrors++;
+      const ms = byId.get(t.id)?.timings?.totalMs;
+      if (ms !== undefined) s.totalMs.push(ms);
+    });
+    out[mode] = s;
   }
   return out;
 }
@@ -191,11 +229,11 @@ function selfCheck(tasks: readonly DerefTask[]): void {
   const wrong = tasks.map((t) => ({ id: t.id, completions: [`specterNoSuchMember${t.line.slice(t.target.length)}`] }));
   const s = score(tasks, { gold, wrong });
   for (const [mode, m] of Object.entries(s)) {
-    process.stdout.write(`${mode}: ${m.n} tasks, match ${pct(m.nMatch, m.n)}, new errors ${pct(m.nNewErrors, m.n)}, new type errors ${pct(m.nNewTypeErrors, m.n)}\n`);
+    process.stdout.write(`${mode}: ${m.n} tasks, match ${pct(m.nMatch, m.n)}, new errors ${pct(m.nNewErrors, m.n)}, new type errors ${pct(m.nNewTypeErrors, m.n)}, no such member ${pct(m.nNewMemberErrors, m.n)}\n`);
   }
 }
 
-function pct(n: number, d: number): string {
+export function pct(n: number, d: number): string {
   return d === 0 ? '–' : `${fmt((100 * n) / d)}%`;
 }
 
@@ -237,8 +275,6 @@ async function main(): Promise<void> {
     `\`node --import tsx bench/monitor/score.ts --tasks ${path.relative(root, tasksFile)} --off ${off} --on ${on}\``,
   ].join('\n');
   process.stdout.write(`${body}\n`);
-  writeJson(`monitor-dereference-${language}`, { tasks: tasksFile, scores, addedMs: spread(added) });
-  updateBenchmarksMd(`monitor-dereference-${language}`, body);
 }
 
 if (require.main === module) {

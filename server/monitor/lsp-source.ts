@@ -7,6 +7,7 @@
 // use starts it again (a missing executable is retried at most every `retryMs`). In an untrusted
 // workspace nothing is launched: a configured command line is workspace-controlled code.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import {
@@ -15,6 +16,7 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { MonitorDocument, MonitorLog, MonitorQuery, MonitorSource } from './source';
+import { uriToPath } from './source';
 
 export interface LspSourceOptions {
   /** Command line per VS Code language id: {"python": ["pyright-langserver", "--stdio"]}. */
@@ -194,6 +196,27 @@ class ServerProcess {
   }
 }
 
+/** Files that mark a project's root folder (language servers read their configuration there). */
+export const projectMarkers = ['pyrightconfig.json', 'pyproject.toml', 'setup.py', 'setup.cfg', 'go.mod', 'Cargo.toml', 'package.json', '.git'];
+
+/** The nearest folder upward from a file that holds a project marker, cached per folder. */
+export class ProjectRoots {
+  private readonly byDir = new Map<string, string | undefined>();
+
+  of(uri: string): string | undefined {
+    const file = uriToPath(uri);
+    return file === undefined ? undefined : this.fromDir(path.dirname(file));
+  }
+
+  private fromDir(dir: string): string | undefined {
+    if (this.byDir.has(dir)) return this.byDir.get(dir);
+    const parent = path.dirname(dir);
+    const found = projectMarkers.some((m) => fs.existsSync(path.join(dir, m))) ? dir : parent === dir ? undefined : this.fromDir(parent);
+    this.byDir.set(dir, found);
+    return found;
+  }
+}
+
 /** Language servers want URIs: an absolute path (the CLI's tasks) becomes file://… */
 function fileUri(uriOrPath: string): string {
   return path.isAbsolute(uriOrPath) ? pathToFileURL(uriOrPath).href : uriOrPath;
@@ -208,6 +231,7 @@ function itemName(i: CompletionItem): string {
 export class LspSource implements MonitorSource {
   readonly name = 'lsp';
   private readonly servers = new Map<string, ServerProcess>();
+  private readonly projectRoots = new ProjectRoots();
   private loggedUntrusted = false;
 
   constructor(private readonly opts: LspSourceOptions) {}
@@ -222,10 +246,11 @@ export class LspSource implements MonitorSource {
     return true;
   }
 
-  private server(languageId: string, root: string | undefined): ServerProcess | undefined {
+  private server(languageId: string, root: string | undefined, uri: string): ServerProcess | undefined {
     const command = this.opts.servers[languageId];
     if (command === undefined || !this.opts.trusted) return undefined;
-    const dir = root ?? process.cwd();
+    // Without a workspace folder, the file's own project: the server's config and import roots.
+    const dir = root ?? this.projectRoots.of(uri) ?? process.cwd();
     const key = `${languageId}\0${dir}`;
     let s = this.servers.get(key);
     if (s === undefined) this.servers.set(key, (s = new ServerProcess(languageId, command, dir, this.opts)));
@@ -233,11 +258,11 @@ export class LspSource implements MonitorSource {
   }
 
   warm(doc: MonitorDocument): void {
-    void this.server(doc.languageId, doc.rootDir)?.open({ ...doc, uri: fileUri(doc.uri) });
+    void this.server(doc.languageId, doc.rootDir, doc.uri)?.open({ ...doc, uri: fileUri(doc.uri) });
   }
 
   async query(q: MonitorQuery): Promise<readonly string[] | undefined> {
-    return (await this.server(q.languageId, q.rootDir)?.complete({ ...q, uri: fileUri(q.uri) })) ?? undefined;
+    return (await this.server(q.languageId, q.rootDir, q.uri)?.complete({ ...q, uri: fileUri(q.uri) })) ?? undefined;
   }
 
   /** Process ids of the running servers. */

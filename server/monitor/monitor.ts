@@ -7,9 +7,10 @@
 // the operator: a rolled-back draft that generates the same `obj.` again reuses the answer.
 //
 // Operator and identifier in one token (`.length` — byte-level BPE vocabularies are full of them):
-// an in-process source (querySync) is asked there and then, so the token is judged like any other.
-// With an asynchronous source the token is rejected and the mask forbids operator+identifier
-// tokens whose answer is not in yet: the model writes the operator alone, the loop awaits
+// when such a token is sampled or drafted (check), an in-process source (querySync) is asked there
+// and then, so the token is judged like any other. With an asynchronous source the token is
+// rejected. A mask never starts a query: it forbids operator+identifier tokens whose answer is not
+// in yet (with either kind of source): the model writes the operator alone, the loop awaits
 // pending(), and the identifier is then constrained.
 import type { Constraint } from '../engine/constraint';
 import type { TokenizerLike } from '../engine/model';
@@ -28,7 +29,11 @@ export interface MonitorOptions {
   tokenizer: TokenizerLike;
   source: MonitorSource;
   log: MonitorLog;
-  /** Longest wait for an asynchronous answer, per query; later means unconstrained. */
+  /**
+   * Longest wait for an asynchronous answer, per query, counted from when decoding first waits
+   * for it (the query itself starts earlier, overlapping prompt building and prefill); later
+   * means unconstrained.
+   */
   budgetMs: number;
 }
 
@@ -53,6 +58,8 @@ interface Query {
   status: QueryStatus;
   set: IdentifierSet | undefined;
   settled: Promise<void>;
+  /** The loop waits for the answer: the time budget starts now (once), and `settled` is returned. */
+  wait: () => Promise<void>;
   finish: (status: QueryStatus, names?: readonly string[]) => void;
   run: () => void;
   abort: AbortController;
@@ -123,9 +130,13 @@ export class Monitor implements Constraint {
       if (set === undefined) return false;
       if (maskTokens(this.index, set, top.ident.p, allowed, this.syn.ident) === 0) return false;
     } else allowed.fill(1, 0, n);
-    // Tokens that open a member access inside themselves (`.length`, `foo.bar`): judge each.
+    // Tokens that open a member access inside themselves (`.length`, `foo.bar`): judge each by the
+    // answers already in. Asking here would cost a static-analysis call (tens of ms) per masked
+    // step and per spelling before the operator, for tokens the model did not pick; without an
+    // answer such a token is not allowed — the operator alone is, and its identifier is then
+    // constrained. The sampled token itself (check) is always asked about.
     for (const id of this.lookahead) {
-      if (allowed[id] === 1 && this.run(top, this.index.tokenBytes(id), false) === undefined) allowed[id] = 0;
+      if (allowed[id] === 1 && this.run(top, this.index.tokenBytes(id), false, false) === undefined) allowed[id] = 0;
     }
     return true;
   }
@@ -151,7 +162,7 @@ export class Monitor implements Constraint {
 
   pending(): Promise<void> | undefined {
     const q = this.top.ident?.query;
-    return q?.status === 'waiting' ? q.settled : undefined;
+    return q?.status === 'waiting' ? q.wait() : undefined;
   }
 
   /** Gives up every outstanding query (the completion ended). */
@@ -170,9 +181,10 @@ export class Monitor implements Constraint {
 
   /**
    * Runs `bytes` from `step`. Checking (commit = false): undefined when the bytes break the
-   * constraint. Committing: the new step, never undefined (forced tokens pass).
+   * constraint. Committing: the new step, never undefined (forced tokens pass). `ask` = false:
+   * an operator followed by identifier bytes with no query yet is a rejection, not a new query.
    */
-  private run(step: Step, bytes: Uint8Array, commit: boolean): Step | undefined {
+  private run(step: Step, bytes: Uint8Array, commit: boolean, ask = true): Step | undefined {
     const lex = cloneLexState(step.lex);
     let ident = step.ident;
     const identTable = this.syn.ident;
@@ -200,6 +212,7 @@ export class Monitor implements Constraint {
         ident = cached === undefined ? undefined : { query: cached, p: noBytes };
         continue;
       }
+      if (!commit && !ask && !this.queries.has(key)) return undefined;
       const q = this.queryAt(key, this.opts.prefix + key + this.opts.suffix, this.opts.prefix.length + key.length, operatorAt(opBytes, opBytes.length));
       ident = { query: q, p: noBytes };
       if (!commit && q.status === 'waiting') {
@@ -246,6 +259,11 @@ export class Monitor implements Constraint {
         if (q.status === 'late' || q.status === 'error') abort.abort();
         resolve();
       },
+      wait: () => {
+        // In-process answers come from the setImmediate below; only a remote source has a budget.
+        if (q.status === 'waiting' && timer === undefined && source.querySync === undefined) timer = setTimeout(() => q.finish('late'), budgetMs);
+        return q.settled;
+      },
       run: () => {
         if (q.status !== 'waiting' || source.querySync === undefined) return;
         try {
@@ -261,7 +279,6 @@ export class Monitor implements Constraint {
       // In-process work: let it run while the model computes the next step, or when first needed.
       immediate = setImmediate(q.run);
     } else {
-      timer = setTimeout(() => q.finish('late'), budgetMs);
       try {
         source.query(req).then(
           (names) => q.finish('ok', names),

@@ -1,9 +1,10 @@
 // The monitor against a real language server: pyright-langserver --stdio (npm `pyright`).
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createMonitor } from '../../server/monitor/index';
-import { bundledPyright, LspSource } from '../../server/monitor/lsp-source';
+import { bundledPyright, LspSource, ProjectRoots } from '../../server/monitor/lsp-source';
 import type { TokenizerLike } from '../../server/engine/model';
 import { cut, percentile, pyProject, queryOf, realTokenizer } from '../fixtures/monitor/docs';
 
@@ -97,6 +98,15 @@ void describe('monitor: pyright over LSP', () => {
     assert.match(lines.join('\n'), /exited .*restarts on next use/);
     assert.ok((await s.query(q))?.includes('norm'));
     s.dispose();
+  });
+
+  void it('without a workspace folder: the server of the file\'s project (nearest pyrightconfig.json)', async () => {
+    assert.equal(new ProjectRoots().of(pathToFileURL(shapes).href), pyProject);
+    assert.equal(new ProjectRoots().of('untitled:Untitled-1'), undefined);
+    const { rootDir: _, ...q } = queryOf(cut(shapes, 'q.norm()', 'q.'), 'python', pyProject);
+    const pids = src.pids();
+    assert.ok((await src.query(q))?.includes('norm'));
+    assert.deepEqual(src.pids(), pids, 'the same server as with rootDir = the project');
   });
 
   void it('untrusted workspace: nothing is launched', async () => {

@@ -128,6 +128,17 @@ void describe('Monitor', () => {
     assert.match(lines[0] ?? '', /no answer within 5 ms/);
   });
 
+  void it('the budget counts from when decoding waits, not from the query', async () => {
+    const src = new TableSource(members, 'manual');
+    const m = monitor('obj.', src, { budgetMs: 5 });
+    // Prompt building and prefill run meanwhile: longer than the budget.
+    await new Promise((r) => setTimeout(r, 30));
+    src.waiting.forEach((release) => release());
+    await m.pending();
+    assert.equal(m.stats.nLate, 0);
+    assert.deepEqual(allowed(m), ['len', 'length', 'length(', 'push', 'pu', 'get']);
+  });
+
   void it('typed text that fits no member → unconstrained', async () => {
     const m = monitor('obj.', new TableSource(members, 'manual'), { budgetMs: 1000 });
     // The loop did not await: tokens pass while the answer is out.
@@ -155,6 +166,17 @@ void describe('Monitor', () => {
     assert.equal(m.canStop(), true);
     assert.ok(m.check(tok.id('(')));
     assert.ok(!m.check(tok.id('y')));
+  });
+
+  void it('a mask asks nothing new: operator+identifier tokens without an answer are left out, the operator alone stays', () => {
+    const src = new TableSource(members, 'sync');
+    const m = monitor('obj', src);
+    const a = masked(m);
+    assert.equal(src.queries.length, 0, 'no static-analysis call from a mask');
+    assert.deepEqual(a, vocab.filter((t) => !['.length', '.push', '.x'].includes(t)));
+    assert.ok(m.check(tok.id('.push')), 'the sampled token is asked about');
+    assert.equal(src.queries.length, 1);
+    assert.deepEqual(masked(m), vocab.filter((t) => t !== '.x'), 'judged by the answer now in');
   });
 
   void it('operator+identifier token, asynchronous source: split at the operator until the answer is in', async () => {

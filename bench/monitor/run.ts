@@ -1,0 +1,274 @@
+// Dereference benchmark, end to end (issue 8; MGD's DotPrompts on rxjs and click, which the default
+// model was not trained on): every task — a file cut right after `expr.` inside a function — is
+// completed by the real completion service twice, monitor on and monitor off (two services over the
+// same model and default settings, greedy; which one goes first alternates per task), then scored
+// by score.ts: next-identifier match, completions whose first line adds an error / a type error to
+// the file (tsc --noEmit checks / pyright), and the latency the monitor adds per completion.
+//
+//   bash bench/monitor/setup.sh        # once: rxjs (npm) and click (Debian) into .cache/monitor-bench
+//   node --import tsx bench/monitor/run.ts [--lang ts|py|all] [--limit N] [--budget-ms MS] [--constraints off|syntax|all] [--open-ms MS]
+//
+// Settings are the defaults (greedy, speculation on, grammar constraints `all`, monitor budget
+// 250 ms) except for the monitor; --constraints off isolates the monitor from the grammar
+// constraint (whose end rule may cut a completion back to nothing).
+//
+// As in the editor, the file is opened before its completion (the monitor's source warms on open:
+// the TypeScript program is built once per project, synchronously; pyright gets the document and
+// analyses it in its own process, given --open-ms, default 500, before the completion), and closed
+// after.
+// Latency is wall time of CompletionService.complete, paired per task: on − off.
+// Writes bench/results/monitor-dereference.json (per task: both completions' first lines and
+// outcomes) and, for a full run (no --limit), the table in BENCHMARKS.md.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CompletionResult } from '../../server/completion-service';
+import type { SpecterSettings } from '../../server/protocol';
+import { startService, type ServiceUnderTest } from '../../test/server/service-helpers';
+import { fmt, fmtSpread, machineLine, root, spread, table, updateBenchmarksMd, writeJson, type Spread } from '../report';
+import { projects, taskFile, tasksDir, type DerefTask } from './build-tasks';
+import { firstLine, judge, pct, readJsonl, type EvalResult, type Outcome } from './score';
+
+type Mode = 'off' | 'on';
+
+interface Run extends EvalResult {
+  /** Wall time of complete(), ms. */
+  wallMs: number;
+  tokens: number;
+  /** The monitor said an answer came too late (that completion ran unconstrained there). */
+  late: boolean;
+  outcome: CompletionResult['kind'];
+}
+
+interface LanguageResult {
+  language: string;
+  tasks: DerefTask[];
+  runs: Record<Mode, Run[]>;
+  outcomes: Record<string, Outcome | undefined>[];
+}
+
+type ConstraintsMode = SpecterSettings['constraints']['mode'];
+
+function settingsFor(mode: Mode, budgetMs: number, constraints: ConstraintsMode): (s: SpecterSettings) => SpecterSettings {
+  return (s) => ({ ...s, constraints: { ...s.constraints, mode: constraints }, monitor: { ...s.monitor, enabled: mode === 'on', budgetMs } });
+}
+
+/** A service as in a trusted workspace: only there are language servers (pyright) launched. */
+async function startTrusted(patch: (s: SpecterSettings) => SpecterSettings): Promise<ServiceUnderTest> {
+  const svc = await startService(patch);
+  const settings = svc.service.settings;
+  svc.service.initialize({ trusted: true });
+  svc.service.settings = settings;
+  return svc;
+}
+
+function uriOf(t: DerefTask): string {
+  return pathToFileURL(taskFile(t)).href;
+}
+
+/** Lets work queued by documentOpened (the TypeScript warm-up runs in a setImmediate) finish first. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+async function waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const t0 = performance.now();
+  while (!pred()) {
+    if (performance.now() - t0 > timeoutMs) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+async function completeOnce(svc: ServiceUnderTest, t: DerefTask): Promise<Run> {
+  const nLogs = svc.logs.length;
+  const t0 = performance.now();
+  const r = await svc.service.complete({ uri: uriOf(t), languageId: t.language, prefix: t.prefix, suffix: t.suffix });
+  const wallMs = performance.now() - t0;
+  const late = svc.logs.slice(nLogs).some((l) => l.includes('gave no answer'));
+  return {
+    id: t.id,
+    completions: r.kind === 'ok' ? r.texts : [],
+    ...(r.kind === 'ok' ? { timings: { totalMs: r.stats.totalMs } } : {}),
+    wallMs, tokens: r.kind === 'ok' ? r.stats.generatedTokens : 0, late, outcome: r.kind,
+  };
+}
+
+/**
+ * Before timing, static analysis is ready as in an editor that has had the project open for a
+ * while: TypeScript — the project's program is built (its "ready" log line); pyright — every
+ * task file has been opened and answered a completion in time (the first answer on a file takes
+ * seconds: parsing, binding, its imports). Both models have run once.
+ */
+async function warmUp(services: Record<Mode, ServiceUnderTest>, tasks: readonly DerefTask[], log: (l: string) => void): Promise<void> {
+  const on = services.on;
+  const t0 = performance.now();
+  const perFile = [...new Map(tasks.map((t) => [t.path, t])).values()];
+  const first = perFile[0] as DerefTask;
+  if (first.language === 'python') {
+    let nSlow = 0;
+    for (const t of perFile) {
+      on.service.documentOpened(uriOf(t), t.language, t.prefix + t.suffix);
+      let late = true;
+      for (let i = 0; i < 30 && late; i++) {
+        late = (await completeOnce(on, t)).late;
+        if (late) await new Promise((res) => setTimeout(res, 500));
+      }
+      if (late) nSlow++;
+      on.service.documentClosed(uriOf(t));
+    }
+    // pyright analyses the whole workspace in the background after it starts: wait until three
+    // completions in a row got their answer in time.
+    for (let i = 0, streak = 0; i < 60 && streak < 3; i++) {
+      const t = tasks[i % tasks.length] as DerefTask;
+      on.service.documentOpened(uriOf(t), t.language, t.prefix + t.suffix);
+      streak = (await completeOnce(on, t)).late ? 0 : streak + 1;
+      on.service.documentClosed(uriOf(t));
+    }
+    if (nSlow > 0) log(`python: pyright still slower than the budget on ${nSlow} of ${perFile.length} files after warm-up`);
+  } else {
+    on.service.documentOpened(uriOf(first), first.language, first.prefix + first.suffix);
+    if (!(await waitFor(() => on.logs.some((l) => /typescript project .* ready/.test(l)), 300_000))) {
+      throw new Error(`the TypeScript project of ${first.path} did not build:\n${on.logs.join('\n')}`);
+    }
+    on.service.documentClosed(uriOf(first));
+  }
+  log(`${first.language}: static analysis ready for ${perFile.length} files after ${fmt((performance.now() - t0) / 1000)} s`);
+  for (const svc of [services.off, services.on]) await completeOnce(svc, first);
+}
+
+async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, constraints: ConstraintsMode, openMs: number, log: (l: string) => void): Promise<LanguageResult | undefined> {
+  const file = path.join(tasksDir, `dereference-${kind}.jsonl`);
+  if (!fs.existsSync(file)) {
+    log(`${file} is missing — run node --import tsx bench/monitor/build-tasks.ts`);
+    return undefined;
+  }
+  if (!fs.existsSync(projects[kind].root)) throw new Error(`${projects[kind].root} is missing — run bash bench/monitor/setup.sh`);
+  const tasks = readJsonl<DerefTask>(file).slice(0, limit);
+  const first = tasks[0];
+  if (first === undefined) return undefined;
+  const services: Record<Mode, ServiceUnderTest> = {
+    off: await startTrusted(settingsFor('off', budgetMs, constraints)),
+    on: await startTrusted(settingsFor('on', budgetMs, constraints)),
+  };
+  const runs: Record<Mode, Run[]> = { off: [], on: [] };
+  try {
+    await warmUp(services, tasks, log);
+    for (const [i, t] of tasks.entries()) {
+      const uri = uriOf(t);
+      for (const svc of Object.values(services)) svc.service.documentOpened(uri, t.language, t.prefix + t.suffix);
+      await settle();
+      if (kind === 'py') await new Promise((r) => setTimeout(r, openMs));
+      const order: Mode[] = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+      for (const mode of order) runs[mode].push(await completeOnce(services[mode], t));
+      for (const svc of Object.values(services)) svc.service.documentClosed(uri);
+      if ((i + 1) % 25 === 0) log(`${kind}: ${i + 1}/${tasks.length} tasks`);
+    }
+  } finally {
+    for (const svc of Object.values(services)) await svc.service.shutdown();
+  }
+  log(`${kind}: scoring ${tasks.length} tasks (${kind === 'ts' ? 'TypeScript checker' : 'pyright'})`);
+  return { language: first.language, tasks, runs, outcomes: judge(tasks, runs) };
+}
+
+interface Summary {
+  language: string;
+  n: number;
+  match: Record<Mode, number>;
+  newErrors: Record<Mode, number>;
+  newTypeErrors: Record<Mode, number>;
+  newMemberErrors: Record<Mode, number>;
+  wallMs: Record<Mode, Spread>;
+  /** Paired per task, on − off, ms. */
+  addedMs: Spread;
+  /** Paired per task, on / off. */
+  ratio: Spread;
+  /** on − off where both wrote the same text: the monitor's cost alone. */
+  addedSameMs: Spread;
+  nLate: number;
+  /** Tasks the monitor turned from a match into a miss, and the other way. */
+  nLost: number;
+  nGained: number;
+}
+
+function summarize(r: LanguageResult): Summary {
+  const count = (mode: Mode, key: keyof Outcome): number => r.outcomes.filter((o) => o[mode]?.[key] === true).length;
+  const paired = r.tasks.map((_, i) => [r.runs.off[i]?.wallMs ?? NaN, r.runs.on[i]?.wallMs ?? NaN] as const);
+  const per = <T>(f: (m: Mode) => T): Record<Mode, T> => ({ off: f('off'), on: f('on') });
+  return {
+    language: r.language,
+    n: r.tasks.length,
+    match: per((m) => count(m, 'match')),
+    newErrors: per((m) => count(m, 'newError')),
+    newTypeErrors: per((m) => count(m, 'newTypeError')),
+    newMemberErrors: per((m) => count(m, 'newMemberError')),
+    wallMs: per((m) => spread(r.runs[m].map((x) => x.wallMs))),
+    addedMs: spread(paired.map(([off, on]) => on - off)),
+    ratio: spread(paired.map(([off, on]) => on / off)),
+    addedSameMs: spread(r.tasks.flatMap((_, i) => {
+      const off = r.runs.off[i];
+      const on = r.runs.on[i];
+      return off !== undefined && on !== undefined && off.completions[0] === on.completions[0] ? [on.wallMs - off.wallMs] : [];
+    })),
+    nLate: r.runs.on.filter((x) => x.late).length,
+    nLost: r.outcomes.filter((o) => o.off?.match === true && o.on?.match === false).length,
+    nGained: r.outcomes.filter((o) => o.off?.match === false && o.on?.match === true).length,
+  };
+}
+
+function markdown(summaries: readonly Summary[], command: string): string {
+  const rows = summaries.flatMap((s) => (['off', 'on'] as const).map((m) => [
+    s.language, String(s.n), m, pct(s.match[m], s.n), pct(s.newTypeErrors[m], s.n), pct(s.newMemberErrors[m], s.n), pct(s.newErrors[m], s.n), fmtSpread(s.wallMs[m], 0),
+    m === 'on' ? `${fmtSpread(s.addedMs, 0)} (×${fmt(s.ratio.median, 2)})` : '',
+  ]));
+  return [
+    `\`${command}\` — ${machineLine()}`,
+    '',
+    table(['language', 'tasks', 'monitor', 'next-identifier match', 'new type errors', 'of which no such member', 'new errors incl. syntax', 'ms per completion, median (p10–p90)', 'added by the monitor, ms (on/off)'], rows),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string, dflt: string): string => {
+    const i = args.indexOf(name);
+    return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
+  };
+  const lang = opt('--lang', 'all');
+  const limit = Number(opt('--limit', 'Infinity'));
+  const budgetMs = Number(opt('--budget-ms', '250'));
+  const constraints = opt('--constraints', 'all');
+  const openMs = Number(opt('--open-ms', '500'));
+  if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints takes off|syntax|all, got ${constraints}`);
+  const log = (l: string): void => void process.stderr.write(`${l}\n`);
+  const results: LanguageResult[] = [];
+  for (const kind of ['ts', 'py'] as const) {
+    if (lang !== 'all' && lang !== kind) continue;
+    const r = await runLanguage(kind, limit, budgetMs, constraints, openMs, log);
+    if (r !== undefined) results.push(r);
+  }
+  const summaries = results.map(summarize);
+  const command = `node --import tsx bench/monitor/run.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+  const body = markdown(summaries, command);
+  process.stdout.write(`${body}\n`);
+  for (const s of summaries) {
+    process.stdout.write(`${s.language}: monitor answers late in ${s.nLate}/${s.n}; match lost by the monitor in ${s.nLost}, gained in ${s.nGained}; added ms where both wrote the same text ${fmtSpread(s.addedSameMs, 0)} (n=${s.addedSameMs.n})\n`);
+  }
+  const perTask = results.flatMap((r) => r.tasks.map((t, i) => ({
+    id: t.id, language: t.language, path: t.path, target: t.target, line: t.line, nLegal: t.nLegal,
+    ...Object.fromEntries((['off', 'on'] as const).map((m) => {
+      const run = r.runs[m][i];
+      return [m, { first: firstLine(run?.completions[0] ?? ''), completion: (run?.completions[0] ?? '').slice(0, 300), ...r.outcomes[i]?.[m], wallMs: run?.wallMs, tokens: run?.tokens, late: run?.late, outcome: run?.outcome }];
+    })),
+  })));
+  const full = !Number.isFinite(limit) && lang === 'all';
+  const out = writeJson(full ? `monitor-dereference${constraints === 'all' ? '' : `-constraints-${constraints}`}` : 'monitor-dereference.tmp', { command, machine: machineLine(), budgetMs, constraints, summaries, tasks: perTask });
+  log(`per-task results → ${path.relative(root, out)}`);
+  // The table lives inside the monitor section of BENCHMARKS.md, between its own markers.
+  if (full && constraints === 'all' && fs.readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8').includes('<!-- bench:monitor-dereference -->')) updateBenchmarksMd('monitor-dereference', body);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`monitor bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
