@@ -16,7 +16,10 @@ export interface Constraint {
   advance(token: number): void;
   /** Undoes the last `n` advances (rejected speculative positions). */
   rollback(n: number): void;
-  /** May the completion end in the current state? */
+  /**
+   * May the completion end in the current state? The decode loop ends a completion only where this
+   * holds: text that ends elsewhere (token budget, line limit, …) is cut back (constraint-end.ts).
+   */
   canStop(): boolean;
   /** The completion should end now (e.g. it just closed what the suffix already closes). */
   shouldStop?(): boolean;

@@ -12,6 +12,7 @@ import { argmax, distribution, isGreedy, residual, sampleIndex, type SamplingPar
 import { DraftScheduler, type SpeculationOptions, type SpeculationSummary } from './speculation';
 import { checkStop, finishText, stopTokens, type StopCriterion, type StopDecision, type StopReason } from './stopping';
 import type { Constraint } from './constraint';
+import { endWhereAllowed } from './constraint-end';
 
 export interface DecodeRequest {
   /** Prompt ids (non-empty). */
@@ -50,6 +51,8 @@ export interface DecodeStats {
   tDecodeMs: number;
   tTotalMs: number;
   speculation?: SpeculationSummary;
+  /** Characters the constraint's end rule cut off: decoding ended where the constraint does not allow it. */
+  nCutChars?: number;
 }
 
 export type DecodeOutcome =
@@ -176,7 +179,12 @@ async function generate(
 
   const text = detok.text.slice(0, stop.keepChars);
   if (stop.reason === 'cancelled') return { kind: 'cancelled', text, ...finish() };
-  return { kind: 'done', text: finishText(stops, text), stopReason: stop.reason, ...finish() };
+  const kept = finishText(stops, text);
+  if (constraint === undefined) return { kind: 'done', text: kept, stopReason: stop.reason, ...finish() };
+  // The stopping criteria, the budget or the context may have ended it where the constraint does not allow.
+  const allowed = endWhereAllowed(constraint, tok, stats.tokens, kept);
+  const nCutChars = kept.length - allowed.length;
+  return { kind: 'done', text: allowed, stopReason: stop.reason, ...finish(), ...(nCutChars > 0 ? { nCutChars } : {}) };
 }
 
 /**

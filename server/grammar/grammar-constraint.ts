@@ -54,7 +54,10 @@ export class GrammarConstraint implements Constraint {
   private tentative = -1;
   /** Per advance: did the matcher accept a token (false for stop tokens and while off)? */
   private readonly history: boolean[] = [];
-  /** history.length at which the constraint turned off; -1 while on. */
+  /**
+   * While off: how many leading history entries the matcher still agrees with (advances after
+   * that were not fed to it); -1 while on. Rolling back to there turns the constraint on again.
+   */
   private offAt = -1;
   private stopMemo: { at: number; version: number; value: boolean } | undefined;
   private version = 0;
@@ -139,7 +142,7 @@ export class GrammarConstraint implements Constraint {
     }
     const ok = token >= 0 && token < this.vocabSize && this.matcher.acceptToken(token);
     this.history.push(ok);
-    if (!ok) this.turnOff(`token ${token} was forced past the grammar`);
+    if (!ok) this.turnOff(`token ${token} was forced past the grammar`, this.history.length - 1);
   }
 
   rollback(n: number): void {
@@ -150,7 +153,7 @@ export class GrammarConstraint implements Constraint {
     let nAccepted = 0;
     for (let i = 0; i < n; i++) if (this.history.pop() === true) nAccepted++;
     if (nAccepted > 0) this.matcher.rollBack(nAccepted);
-    if (this.offAt > this.history.length) this.offAt = -1;
+    if (this.offAt >= this.history.length) this.offAt = -1;
   }
 
   canStop(): boolean {
@@ -180,9 +183,9 @@ export class GrammarConstraint implements Constraint {
     return ok;
   }
 
-  private turnOff(reason: string): void {
+  private turnOff(reason: string, consistentAt = this.history.length): void {
     if (this.off) return;
-    this.offAt = this.history.length;
+    this.offAt = consistentAt;
     this.stats.offReason = reason;
     this.o.log(`${this.name}: unconstrained for the rest of this completion — ${reason}`);
   }

@@ -9,7 +9,7 @@ import { createSyntaxConstraint } from '../engine/constraints/syntax';
 import type { TokenizerLike } from '../engine/model';
 import { GrammarConstraint } from './grammar-constraint';
 import { PrefixMatchers } from './prefix-matchers';
-import { blankJsonComments } from './json-text';
+import { blankJsonComments, jsonStructuralLength } from './json-text';
 import { anyOrderSchema } from './schema-prepare';
 import { selectJsonSchema, type JsonSchemaAssociation } from './schema-select';
 import { errorText, GrammarCache, type GrammarSource } from './xgrammar';
@@ -64,6 +64,8 @@ export interface CreateConstraintsOptions {
 /** Suffix characters/tokens a grammar constraint re-parses to decide whether the completion may end. */
 const suffixChars = 600;
 const suffixTokens = 64;
+/** Most suffix characters a JSON grammar constraint re-parses (a very long string value). */
+const maxJsonSuffixChars = 65_536;
 
 export class ConstraintFactory {
   readonly grammars: GrammarCache;
@@ -120,10 +122,16 @@ export class ConstraintFactory {
       return undefined;
     }
     if (tFeedMs > 50) this.log(`${label}: feeding ${lease.nFedChars} characters before the cursor took ${tFeedMs.toFixed(0)} ms`);
-    let after = (isJson ? blankJsonComments(o.suffix) : o.suffix).slice(0, suffixChars);
+    const suffix = isJson ? blankJsonComments(o.suffix) : o.suffix;
+    // JSON: read on past the suffix's first structural characters, however far they are: until
+    // then a long string could pass for a key where the document has a value (or the reverse).
+    const nSettled = isJson ? Math.min(maxJsonSuffixChars, jsonStructuralLength(suffix, 3)) : 0;
+    const nChars = Math.max(suffixChars, nSettled);
+    let after = suffix.slice(0, nChars);
     // XGrammar's JSON grammars end at the root value: no trailing whitespace.
-    if (isJson && o.suffix.length <= suffixChars) after = after.trimEnd();
+    if (isJson && suffix.length <= nChars) after = after.trimEnd();
     const ids = o.tokenizer.encode(after);
+    const nIds = Math.min(ids.length, Math.max(suffixTokens, nSettled > 0 ? o.tokenizer.encode(suffix.slice(0, nSettled)).length + 1 : 0));
     const constraint = new GrammarConstraint({
       name: label,
       matcher: lease.matcher,
@@ -131,8 +139,8 @@ export class ConstraintFactory {
       discard: lease.discard,
       nFedChars: lease.nFedChars,
       tokenizer: o.tokenizer,
-      suffixIds: ids.slice(0, suffixTokens),
-      suffixIsEnd: o.suffix.length <= suffixChars && ids.length <= suffixTokens,
+      suffixIds: ids.slice(0, nIds),
+      suffixIsEnd: suffix.length <= nChars && nIds === ids.length,
       maskBudgetMs: o.settings.maskBudgetMs,
       log: this.log,
     });
@@ -181,4 +189,13 @@ let shared: ConstraintFactory | undefined;
 export function createConstraints(o: CreateConstraintsOptions, log?: (message: string) => void): Promise<Constraint | undefined> {
   shared ??= new ConstraintFactory(log);
   return shared.create(o);
+}
+
+/**
+ * Compiles the grammar a document needs (its JSON Schema, a user grammar) on the shared factory,
+ * so its first completions get it; resolves when compiled, failed or none applies. Never rejects.
+ */
+export function prepareConstraints(o: Parameters<ConstraintFactory['prepare']>[0], log?: (message: string) => void): Promise<void> {
+  shared ??= new ConstraintFactory(log);
+  return shared.prepare(o);
 }

@@ -44,3 +44,23 @@ export function blankJsonComments(text: string): string {
   }
   return out;
 }
+
+/**
+ * Characters of `text` (JSON, comments blanked) up to and including its n-th structural character
+ * (`{ } [ ] : ,`) outside strings; text.length when it has fewer. Up to there a string may still
+ * be read as a key or as a value; past the first few, the parse no longer depends on the state it
+ * started in.
+ */
+export function jsonStructuralLength(text: string, n: number): number {
+  let inString = false;
+  let seen = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if ('{}[]:,'.includes(ch) && ++seen === n) return i + 1;
+  }
+  return text.length;
+}

@@ -132,6 +132,21 @@ describe('JSON schema constraint (package.json, tsconfig.json)', () => {
     c.dispose();
   });
 
+  it('may not stop where a long string after the cursor would have to be read as a key', async () => {
+    // The document has a value there; a completion that writes a value of its own and a comma
+    // turns the suffix's long string into a key followed by a comma, far past the first 64 tokens.
+    const long = 'Model directory in the Hugging Face / transformers.js ONNX layout; '.repeat(8);
+    const prefix = '{\n  "name": "x",\n  "description": ';
+    const suffix = `"${long}",\n  "version": "1.0.0"\n}\n`;
+    assert.ok(tokenizer.encode(suffix).length > 128);
+    const c = await grammarFor(opts('json', pkgPath, prefix, suffix));
+    assert.ok(c, logs.join('\n'));
+    assert.equal(c.canStop(), true);
+    assert.equal(feed(c, '"y",\n  '), -1);
+    assert.equal(c.canStop(), false);
+    c.dispose();
+  });
+
   it('reuses the matcher of the previous keystroke: feeds only the new characters, same state', async () => {
     const cut = at(pkg, '"dependencies"');
     const first = await grammarFor(opts('json', pkgPath, cut.prefix, cut.suffix));
@@ -214,6 +229,10 @@ describe('user EBNF grammars (specter.grammars)', () => {
     assert.equal(c.mask(new Uint8Array(tokenizer.vocabSize)), false);
     assert.ok(logs.some((l) => /unconstrained for the rest of this completion/.test(l)));
     assert.equal(c.check(tokenizer.encode('*')[0] as number), true, 'off: everything passes');
+    // Rolled back to where it turned off (the decode loop's end rule re-checks from the start): on again.
+    c.advance(tokenizer.encode('*')[0] as number);
+    c.rollback(1);
+    assert.equal(c.check(tokenizer.encode('*')[0] as number), false, 'on again after the rollback');
     c.dispose();
   });
 });
