@@ -1,15 +1,15 @@
 // Syntax validity of completions with and without the built-in syntax constraint, side by side:
 // held-out files (the model's held-out corpus slice when present, else this repository's own
 // sources and the constraint samples), mid-line and block completions at deterministic cut
-// points. A completion is valid when prefix + completion + suffix has no more tree-sitter parse
-// errors than prefix + original + suffix.
+// points, taken from each language in turn. A completion is valid when prefix + completion +
+// suffix has no more tree-sitter parse errors than prefix + original + suffix.
 //
 //   node --import tsx bench/constraints/validity.ts [--n 60] [--json out.json]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSyntaxConstraint } from '../../server/engine/constraints/syntax';
 import { benchFiles, cutPoints } from './common';
-import { complete, loadEmbedded, type RunStats } from './model-run';
+import { complete, loadEmbedded, newRunStats } from './model-run';
 import { countParseErrors, parserFor } from './parse-errors';
 
 const arg = (name: string): string | undefined => {
@@ -70,7 +70,24 @@ function makeCases(docs: Doc[]): Case[] {
       }
     }
   }
-  return [...mid.slice(0, nPerKind), ...block.slice(0, nPerKind)];
+  return [...roundRobin(mid, nPerKind), ...roundRobin(block, nPerKind)];
+}
+
+/** Up to n cases taken from each language in turn (the held-out corpus lists its Python first). */
+function roundRobin(cases: Case[], n: number): Case[] {
+  const byLanguage = new Map<string, Case[]>();
+  for (const c of cases) {
+    const list = byLanguage.get(c.doc.languageId) ?? [];
+    list.push(c);
+    byLanguage.set(c.doc.languageId, list);
+  }
+  const out: Case[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const row = [...byLanguage.values()].map((list) => list[i]).filter((c): c is Case => c !== undefined);
+    if (row.length === 0) break;
+    out.push(...row.slice(0, n - out.length));
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -78,9 +95,11 @@ async function main(): Promise<void> {
   const cases = makeCases(heldOutDocs());
   process.stderr.write(`${cases.length} cases\n`);
   const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 } };
-  const byKind: Record<string, { n: number; off: number; syntax: number }> = {};
+  const byKind: Record<string, { n: number; off: number; syntax: number; offExact: number; syntaxExact: number }> = {};
   let nChanged = 0;
-  const stats: RunStats = { nChecks: 0, nRejected: 0, nForcedStops: 0 };
+  // The unconstrained completion was already valid (tree-sitter) and the constraint changed it anyway.
+  let nValidChanged = 0;
+  const stats = newRunStats();
   let n = 0;
   const t0 = performance.now();
   for (const c of cases) {
@@ -93,7 +112,7 @@ async function main(): Promise<void> {
     const okPlain = countParseErrors(parser, c.prefix + plain + c.suffix) <= base;
     const okSyntax = countParseErrors(parser, c.prefix + constrained + c.suffix) <= base;
     n++;
-    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0 });
+    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0 });
     k.n++;
     if (okPlain) {
       rows.off.valid++;
@@ -103,9 +122,16 @@ async function main(): Promise<void> {
       rows.syntax.valid++;
       k.syntax++;
     }
-    if (plain.trimEnd() === c.original.trimEnd()) rows.off.exact++;
-    if (constrained.trimEnd() === c.original.trimEnd()) rows.syntax.exact++;
+    if (plain.trimEnd() === c.original.trimEnd()) {
+      rows.off.exact++;
+      k.offExact++;
+    }
+    if (constrained.trimEnd() === c.original.trimEnd()) {
+      rows.syntax.exact++;
+      k.syntaxExact++;
+    }
     if (plain !== constrained) nChanged++;
+    if (plain !== constrained && okPlain) nValidChanged++;
     if (process.argv.includes('--verbose')) {
       process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${okPlain ? 'ok' : 'BAD'}/${okSyntax ? 'ok' : 'BAD'} ${JSON.stringify(plain)} | ${JSON.stringify(constrained)}\n`);
     }
@@ -116,16 +142,25 @@ async function main(): Promise<void> {
     tMinutes: Number(((performance.now() - t0) / 60_000).toFixed(1)),
     unconstrained: { valid: pct(rows.off.valid), exactMatch: pct(rows.off.exact) },
     syntax: { valid: pct(rows.syntax.valid), exactMatch: pct(rows.syntax.exact) },
-    byKind: Object.fromEntries(Object.entries(byKind).map(([kind, v]) => [kind, { n: v.n, unconstrained: pct(v.off, v.n), syntax: pct(v.syntax, v.n) }])),
+    byKind: Object.fromEntries(
+      Object.entries(byKind).map(([kind, v]) => [
+        kind,
+        { n: v.n, unconstrained: { valid: pct(v.off, v.n), exactMatch: pct(v.offExact, v.n) }, syntax: { valid: pct(v.syntax, v.n), exactMatch: pct(v.syntaxExact, v.n) } },
+      ]),
+    ),
     completionsChangedByConstraint: pct(nChanged),
+    validUnconstrainedButChanged: nValidChanged,
     constraint: stats,
   };
   console.log(JSON.stringify(result, null, 2));
+  const rowsOf = (label: string, v: { n: number; off: number; syntax: number; offExact: number; syntaxExact: number }): string =>
+    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} |`;
+  const all = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact };
   console.log(`
-| completions (${n}, greedy, specter-tiny) | valid (no new parse errors) | exact match |
-| --- | --- | --- |
-| unconstrained | ${result.unconstrained.valid} | ${result.unconstrained.exactMatch} |
-| syntax constraint | ${result.syntax.valid} | ${result.syntax.exactMatch} |
+| completions (greedy, specter-tiny) | valid, unconstrained | valid, syntax constraint | exact match, unconstrained | exact match, syntax constraint |
+| --- | --- | --- | --- | --- |
+${Object.entries(byKind).map(([kind, v]) => rowsOf(kind, v)).join('\n')}
+${rowsOf('all', all)}
 `);
   const out = arg('--json');
   if (out !== undefined) writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
