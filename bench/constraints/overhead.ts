@@ -1,12 +1,14 @@
 // Overhead of the built-in syntax constraint with the real specter-tiny tokenizer, standalone (no
 // model): per-token check+advance as the decode loop calls them, a full mask (only built when the
-// sampled token is rejected), and per-request setup (lexing the document around the cursor).
+// sampled token is rejected), per-request setup (lexing the document around the cursor) and the
+// end rule the loop runs once per completion (re-check every token, canStop at the end).
 // The "completions" are the original code after random cut points in real files, so the token
 // stream is what a good model would produce.
 //
 //   node --import tsx bench/constraints/overhead.ts [--json out.json]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { endWhereAllowed } from '../../server/engine/constraint-end';
 import { createSyntaxConstraint } from '../../server/engine/constraints/syntax';
 import { tokenTable } from '../../server/engine/constraints/token-table';
 import { ConstraintFactory, defaultConstraintSettings } from '../../server/grammar/index';
@@ -23,6 +25,7 @@ const tStepUs: number[] = [];
 const tMaskUs: number[] = [];
 const tSetupMs: number[] = [];
 const tCanStopUs: number[] = [];
+const tEndUs: number[] = [];
 let nTokens = 0;
 let nRequests = 0;
 const allowed = new Uint8Array(tokenizer.vocabSize);
@@ -46,11 +49,13 @@ for (let round = 0; round < 2; round++) {
         tSetupMs.push(t1 - t0);
         nRequests++;
       }
+      const advanced: number[] = [];
       for (const id of ids) {
         const s0 = performance.now();
         const ok = k.check(id);
         k.advance(id);
         const s1 = performance.now();
+        advanced.push(id);
         if (!ok) break;
         if (measured) {
           tStepUs.push((s1 - s0) * 1000);
@@ -64,9 +69,13 @@ for (let round = 0; round < 2; round++) {
       const m0 = performance.now();
       k.mask(allowed);
       const m1 = performance.now();
+      const e0 = performance.now();
+      endWhereAllowed(k, tokenizer, advanced, tokenizer.decode(advanced));
+      const e1 = performance.now();
       if (measured) {
         tCanStopUs.push((c1 - c0) * 1000);
         tMaskUs.push((m1 - m0) * 1000);
+        tEndUs.push((e1 - e0) * 1000);
       }
     }
   }
@@ -78,6 +87,8 @@ async function jsonOverhead(): Promise<Record<string, unknown>> {
   const settings = { ...defaultConstraintSettings, maskBudgetMs: 60_000 };
   const tCheck: number[] = [];
   const tMask: number[] = [];
+  const tCanStop: number[] = [];
+  const tEnd: number[] = [];
   const tCreate: number[] = [];
   const tCompile: number[] = [];
   for (const path of [join(root, 'package.json'), join(root, 'test/fixtures/constraints/json/package.json'), join(root, 'tsconfig.json'), join(root, 'test/fixtures/constraints/json/tsconfig.json')]) {
@@ -92,17 +103,25 @@ async function jsonOverhead(): Promise<Record<string, unknown>> {
       tCreate.push(performance.now() - a0);
       if (g === undefined) continue;
       const end = Math.min(text.length, at + 120);
+      const advanced: number[] = [];
       for (const id of tokenizer.encode(text.slice(at, end))) {
         const s0 = performance.now();
         const ok = g.check(id);
         g.advance(id);
         tCheck.push((performance.now() - s0) * 1000);
+        advanced.push(id);
         if (!ok) break;
       }
+      const k0 = performance.now();
+      g.canStop();
+      tCanStop.push((performance.now() - k0) * 1000);
       const m = new Uint8Array(tokenizer.vocabSize);
       const m0 = performance.now();
       g.mask(m);
       tMask.push((performance.now() - m0) * 1000);
+      const e0 = performance.now();
+      endWhereAllowed(g, tokenizer, advanced, tokenizer.decode(advanced));
+      tEnd.push((performance.now() - e0) * 1000);
       g.dispose();
     }
   }
@@ -111,6 +130,8 @@ async function jsonOverhead(): Promise<Record<string, unknown>> {
     compileFirstMs: tCompile.map((t) => Number(t.toFixed(0))),
     checkAdvanceUs: { p50: percentile(tCheck, 50), p99: percentile(tCheck, 99) },
     maskUs: { p50: percentile(tMask, 50), p99: percentile(tMask, 99) },
+    canStopUs: { p50: percentile(tCanStop, 50), p99: percentile(tCanStop, 99) },
+    endRuleUs: { p50: percentile(tEnd, 50), p99: percentile(tEnd, 99) },
     perRequestSetupMs: { p50: percentile(tCreate, 50), p99: percentile(tCreate, 99) },
   };
 }
@@ -124,6 +145,7 @@ const result = {
   checkAdvanceUs: { p50: percentile(tStepUs, 50), p99: percentile(tStepUs, 99), max: percentile(tStepUs, 100) },
   maskUs: { p50: percentile(tMaskUs, 50), p99: percentile(tMaskUs, 99) },
   canStopUs: { p50: percentile(tCanStopUs, 50), p99: percentile(tCanStopUs, 99) },
+  endRuleUs: { p50: percentile(tEndUs, 50), p99: percentile(tEndUs, 99) },
   setupMs: { p50: percentile(tSetupMs, 50), p99: percentile(tSetupMs, 99) },
   p99ShareOfDecodeStep: `${((percentile(tStepUs, 99) / 1000 / decodeStepMs) * 100).toFixed(3)}%`,
 };
@@ -134,16 +156,20 @@ console.log(`
 | check + advance per token | ${result.checkAdvanceUs.p50} µs | ${result.checkAdvanceUs.p99} µs |
 | full mask (only on rejection) | ${result.maskUs.p50} µs | ${result.maskUs.p99} µs |
 | canStop | ${result.canStopUs.p50} µs | ${result.canStopUs.p99} µs |
+| end rule, once per completion | ${result.endRuleUs.p50} µs | ${result.endRuleUs.p99} µs |
 | per-request setup (lex prefix, plan suffix) | ${result.setupMs.p50} ms | ${result.setupMs.p99} ms |
 `);
 void jsonOverhead().then((json) => {
   console.log(JSON.stringify({ jsonSchema: json }, null, 2));
-  const j = json as { checkAdvanceUs: { p50: number; p99: number }; maskUs: { p50: number; p99: number }; perRequestSetupMs: { p50: number; p99: number } };
+  type P = { p50: number; p99: number };
+  const j = json as { checkAdvanceUs: P; maskUs: P; canStopUs: P; endRuleUs: P; perRequestSetupMs: P };
   console.log(`
 | JSON Schema constraint (XGrammar, ${result.tokenizer}) | p50 | p99 |
 | --- | --- | --- |
 | check + advance per token | ${j.checkAdvanceUs.p50} µs | ${j.checkAdvanceUs.p99} µs |
 | full mask (only on rejection) | ${j.maskUs.p50} µs | ${j.maskUs.p99} µs |
+| canStop (re-parse the suffix) | ${j.canStopUs.p50} µs | ${j.canStopUs.p99} µs |
+| end rule, once per completion | ${j.endRuleUs.p50} µs | ${j.endRuleUs.p99} µs |
 | per-request setup (matcher, feed prefix) | ${j.perRequestSetupMs.p50} ms | ${j.perRequestSetupMs.p99} ms |
 `);
   const out = process.argv.indexOf('--json');
