@@ -20,6 +20,8 @@ export interface MemoryReplayResult {
   nKeys: number;
   samples: { tS: number; rssMiB: number; heapMiB: number }[];
   rssMiB: { start: number; end: number; max: number };
+  /** Medians over the first and the last five minutes after a five-minute warm-up. */
+  afterWarmUp: { rssFirstMiB: number; rssLastMiB: number; heapFirstMiB: number; heapLastMiB: number };
   /** Least-squares slope of RSS over the second half of the run, MiB per minute. */
   secondHalfSlopeMiBPerMin: number;
 }
@@ -75,7 +77,20 @@ export async function runMemoryReplay(opts: MemoryReplayOptions): Promise<Memory
   const tEnd = samples[samples.length - 1]?.tS ?? 0;
   const half = samples.filter((s) => s.tS >= tEnd / 2).map((s) => ({ x: s.tS / 60, y: s.rssMiB }));
   const rss = samples.map((s) => s.rssMiB);
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)] as number);
+  };
+  const window = (fromS: number, toS: number): MemoryReplayResult['samples'] => samples.filter((s) => s.tS >= fromS && s.tS < toS);
+  const first = window(300, 600);
+  const lastW = window(tEnd - 300, tEnd + 1);
   return {
+    afterWarmUp: {
+      rssFirstMiB: median(first.map((s) => s.rssMiB)),
+      rssLastMiB: median(lastW.map((s) => s.rssMiB)),
+      heapFirstMiB: median(first.map((s) => s.heapMiB)),
+      heapLastMiB: median(lastW.map((s) => s.heapMiB)),
+    },
     minutes: tEnd / 60,
     nTraces,
     nKeys,

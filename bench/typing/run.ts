@@ -248,6 +248,8 @@ export async function typingBenchMain(args: readonly string[]): Promise<void> {
         `\`npm run bench -- typing --memory-minutes ${memoryMinutes}\` — ${machineLine()}. ${memory.nTraces} traces, ${memory.nKeys} keystrokes in ${fmt(memory.minutes, 1)} min.`,
         '',
         `RSS ${fmt(memory.rssMiB.start, 0)} → ${fmt(memory.rssMiB.end, 0)} MiB (max ${fmt(memory.rssMiB.max, 0)}); slope over the second half ${fmt(memory.secondHalfSlopeMiBPerMin, 2)} MiB/min.`,
+        '',
+        `After a 5-minute warm-up (medians of minutes 5–10 vs the last 5 minutes): RSS ${fmt(memory.afterWarmUp.rssFirstMiB, 0)} → ${fmt(memory.afterWarmUp.rssLastMiB, 0)} MiB, V8 heap in use ${fmt(memory.afterWarmUp.heapFirstMiB, 0)} → ${fmt(memory.afterWarmUp.heapLastMiB, 0)} MiB. Default settings (the monitor's TypeScript service holds most of the heap); every trace opens a new document in a new folder.`,
       ].join('\n'),
     );
     process.stdout.write(`${JSON.stringify(args.includes('--json') ? memory : { ...memory, samples: memory.samples.length })}\n`);
