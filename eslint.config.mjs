@@ -7,7 +7,7 @@ const noOrt = { name: 'onnxruntime-node', message: 'Only server/runtime/ may imp
 const lspPatterns = ['vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageclient', 'vscode-languageclient/*'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'tools/model/work/**', 'models/**', 'media/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'tools/model/work/**', '.scratch/**', 'models/**', 'media/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
