@@ -15,13 +15,16 @@ export interface ServiceUnderTest {
 /**
  * Monitor-guided decoding is off by default here: its asynchronous static-analysis answers make
  * output depend on timing, and these tests are about decoding itself (monitor tests cover it).
+ * For the same reason the time cap after the first newline is lifted: on a loaded machine it would
+ * end one of two otherwise identical completions earlier than the other.
  */
 export async function startService(patch: (s: SpecterSettings) => SpecterSettings = (s) => s): Promise<ServiceUnderTest> {
   const logs: string[] = [];
   const host = new ModelHost(embeddedModelDir, (m) => logs.push(m), () => undefined);
   const service = new CompletionService(host, (m) => logs.push(m), () => undefined);
   service.initialize({});
-  service.settings = patch({ ...service.settings, monitor: { ...service.settings.monitor, enabled: false } });
+  const base = service.settings;
+  service.settings = patch({ ...base, monitor: { ...base.monitor, enabled: false }, completion: { ...base.completion, timeCapAfterNewlineMs: 600_000 } });
   await host.configure(service.settings);
   if (host.current.state !== 'ready') throw new Error(`model not ready: ${host.current.message}`);
   return { service, host, logs };
