@@ -7,7 +7,7 @@ cursor-in-line completion.  PSM and SPM orderings (see fim.py) end the middle wi
 import bisect, json, random
 import bpe
 
-P_FIM = 0.5
+P_FIM = 0.7
 P_SPM = 0.3   # fraction of FIM samples in SPM order
 PREFIX_CHARS = 3000
 SUFFIX_CHARS = 1500
