@@ -154,6 +154,10 @@ async function generate(
       const waiting = constraint?.pending?.();
       if (waiting !== undefined) await waiting;
       const token = choose(logitsRow(logits, first + i), draft[i]);
+      if (token === endHere) {
+        stop = { reason: 'constraint', keepChars: detok.text.length };
+        break;
+      }
       const accepted = i < draft.length && token === draft[i];
       if (accepted) nAccepted++;
       stop = commit(token);
@@ -187,17 +191,23 @@ async function generate(
   return { kind: 'done', text: allowed, stopReason: stop.reason, ...finish(), ...(nCutChars > 0 ? { nCutChars } : {}) };
 }
 
+/** chooseConstrained's answer when the constraint ends the completion instead. */
+const endHere = -1;
+
 /**
  * The next token under a constraint: choose from the unconstrained row first and build the mask
  * only when the constraint rejects that token. For sampling this is exact: drawing from p and,
  * on rejection, from p restricted to the allowed set gives p(t)/Z for every allowed t. With a
  * constraint the draft token does not bias the choice; the loop accepts a draft token iff it
- * equals the choice, which keeps speculative decoding lossless.
+ * equals the choice, which keeps speculative decoding lossless. A rejection may instead end the
+ * completion (`endHere`): the model closed what the text after the cursor closes (`shouldStop`)
+ * at a place where it may end.
  */
 function chooseConstrained(row: Float32Array, constraint: Constraint, req: DecodeRequest, nVocab: number): number {
   const pick = (r: Float32Array): number => (isGreedy(req.sampling) ? argmax(r, nVocab) : sampleIndex(distribution(r, req.sampling, nVocab), req.rng));
   const token = pick(row);
   if (constraint.check(token)) return token;
+  if (constraint.shouldStop?.() === true && constraint.canStop()) return endHere;
   const allowed = new Uint8Array(row.length);
   // The constraint could not decide in its time budget: this step is unconstrained.
   if (!constraint.mask(allowed)) return token;
