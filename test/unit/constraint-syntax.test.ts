@@ -61,7 +61,8 @@ const cases: Case[] = [
   { lang: 'typescript', prefix: '// compute the sum', suffix: '\nfoo();\n', completion: '\nfunction f() {}', want: 'ok' },
   { lang: 'typescript', prefix: '// compute', suffix: ' more\nfoo();\n', completion: '\nfunction f() {}', want: 'reject', stop: true },
   { lang: 'typescript', prefix: '/* note ', suffix: ' */\nx();\n', completion: 'text (', want: 'ok' },
-  { lang: 'typescript', prefix: '/* note ', suffix: ' */\nx();\n', completion: 'text */', want: 'reject', stop: false },
+  { lang: 'typescript', prefix: '/* note ', suffix: ' */\nx();\n', completion: 'text */', want: 'reject', stop: true },
+  { lang: 'typescript', prefix: '/**\n * A ', suffix: '\n */\nx();\n', completion: 'note.\n */', want: 'reject', stop: true },
   { lang: 'javascript', prefix: 'const a = [1, ', suffix: '];', completion: '2, [3, 4]', want: 'ok' },
   { lang: 'javascript', prefix: 'const a = [1, ', suffix: '];', completion: '2, (3]', want: 'reject' },
   // Python
@@ -79,6 +80,7 @@ const cases: Case[] = [
   { lang: 'python', prefix: 's = "a', suffix: '"\n', completion: '\\"b # c', want: 'ok' },
   { lang: 'python', prefix: 'x = 1  # note', suffix: '\ny = 2\n', completion: '\nz = 3', want: 'ok' },
   { lang: 'python', prefix: 'x = 1', suffix: ')\n', completion: ')', want: 'reject' },
+  { lang: 'python', prefix: 'def f():\n    """Doc ', suffix: '\n    """\n    return 1\n', completion: 'here.\n    """', want: 'reject', stop: true },
   // Go
   { lang: 'go', prefix: 'x := `raw', suffix: '`', completion: 'text\n(more', want: 'ok' },
   { lang: 'go', prefix: 'x := "s', suffix: '"', completion: 'a\nb', want: 'reject' },

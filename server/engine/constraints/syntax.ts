@@ -12,6 +12,7 @@ const R_OK = 0;
 const R_SUFFIX_CLOSES = 1;
 const K_INTERP = 4;
 const K_LINE_COMMENT = 6;
+const P_NONE = 0;
 import { languageSpec, type LanguageSpec } from './languages';
 import { lexPrefix, planSuffix, probeSuffix, type SuffixPlan } from './suffix-plan';
 import { codeClasses, significantClasses, tokenTable, type TokenTable } from './token-table';
@@ -121,7 +122,10 @@ export class SyntaxConstraint implements Constraint {
     return true;
   }
 
-  /** The token's first non-blank byte is the one the suffix closes (not `a)` but `)` or ` )`). */
+  /**
+   * The token starts with what the suffix closes, after blanks at most: not `a)` but `)` or ` )`,
+   * and `*\/` or `"""`, whose first bytes only open a lookahead.
+   */
   private leadsWithCloser(token: number): boolean {
     const bytes = this.table.bytes[token];
     if (bytes === undefined) return false;
@@ -130,7 +134,7 @@ export class SyntaxConstraint implements Constraint {
       const b = bytes[i] as number;
       const r = run(probe, bytes, this.x, i, i + 1);
       if (r !== R_OK) return true;
-      if (b !== 32 && b !== 9) return false;
+      if (b !== 32 && b !== 9 && probe.pend === P_NONE) return false;
     }
     return false;
   }
