@@ -315,8 +315,9 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
       nTaken++;
       continue;
     }
-    const key = draftKey(child.finalText());
-    if (key === '' || finishedTexts.has(key)) {
+    const text = child.finalText();
+    const key = draftKey(text);
+    if (text === '' || finishedTexts.has(key)) {
       run.nSkipped++;
       continue;
     }
@@ -338,10 +339,12 @@ function draftContext(run: Run, d: DraftState): NGramContext {
 /** Best first (mean score per token), without empty texts and repeats. */
 /**
  * What makes two drafts the same suggestion: their text with runs of white space folded and the
- * ends trimmed (alternatives that differ only in spacing are not worth a slot; blank ones are empty).
+ * ends trimmed (alternatives that differ only in spacing are not worth a slot). A blank draft keeps
+ * its exact text as key: with k = 1 the draft must be greedy's text, white space included.
  */
 export function draftKey(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  const folded = text.replace(/\s+/g, ' ').trim();
+  return folded === '' ? text : folded;
 }
 
 function results(finished: readonly DraftState[]): { drafts: DraftResult[]; nDropped: number } {
@@ -351,7 +354,7 @@ function results(finished: readonly DraftState[]): { drafts: DraftResult[]; nDro
   for (const d of ranked) {
     const text = d.finalText();
     const key = draftKey(text);
-    if (key === '' || seen.has(key)) continue;
+    if (text === '' || seen.has(key)) continue;
     seen.add(key);
     drafts.push({ text, tokens: [...d.tokens], stopReason: d.stop?.reason ?? 'max-tokens', logScore: d.logScore, logP: d.logP });
   }

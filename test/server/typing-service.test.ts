@@ -22,6 +22,7 @@ describe('typing layer with the real model', () => {
   let sut: ServiceUnderTest;
   let model: LoadedModel;
   let acc: TypingAccelerator<LoadedModel>;
+  let previous: TypingAccelerator<LoadedModel> | undefined;
   /** The model's answer for a state from an empty KV cache and no typing memory. */
   const cold = async (r: CompletionRequest): Promise<string[] | string> => {
     await acc.whenIdle();
@@ -29,7 +30,11 @@ describe('typing layer with the real model', () => {
     return texts(await sut.service.complete(r));
   };
   const fresh = (typing: Record<string, unknown> = {}): void => {
+    // The previous test's accelerator must not prefetch into this one's requests (the service's
+    // gate lets the latest request win, whoever sent it).
+    previous?.applyConfig(parseTypingConfig({ typing: { prefetch: false }, idleUnloadMinutes: 0 }));
     acc = new TypingAccelerator<LoadedModel>(sut.service, sut.host, () => undefined);
+    previous = acc;
     acc.applyConfig(parseTypingConfig({ typing, idleUnloadMinutes: 0 }));
   };
 
@@ -108,16 +113,32 @@ describe('typing layer with the real model', () => {
     assert.equal(kinds[0], 'cancelled', kinds.join());
   });
 
-  it('a prefetch aborted by a user request leaves the KV cache consistent', async (t) => {
+  it('a prefetch aborted by a user request leaves the KV cache consistent', async () => {
     fresh({ cache: true });
     const shown = await acc.complete(base);
-    if (shown.kind !== 'ok') return t.skip('the model suggests nothing here');
-    // Let the prefetch run a few passes, then ask for a state off the suggestion: it aborts it.
-    const start = model.lm.counters.nForward;
-    while (model.lm.counters.nForward - start < 3 && acc.busy) await new Promise((resolve) => setTimeout(resolve, 1));
+    assert.equal(shown.kind, 'ok', 'the model suggests something here (greedy, fixed prompt)');
+    // Wait until the prefetch runs (it starts after a short delay), let it decode a pass or two,
+    // then ask for a state off the suggestion: that aborts it.
+    // Only the prefetch runs the model now. Each pass is slowed down so the abort surely lands
+    // in the middle of it (the follow-up completion may be only a pass or two long): after its
+    // first pass, ask for a state off the suggestion.
+    const lm = model.lm;
+    const forward = lm.forward.bind(lm);
+    lm.forward = async (tokens) => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return forward(tokens);
+    };
     const other = { ...base, prefix: `${base.prefix}__` };
+    try {
+      const tEndMs = Date.now() + 20_000;
+      const start = lm.counters.nForward;
+      while (lm.counters.nForward - start < 1 && Date.now() < tEndMs) await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      lm.forward = forward;
+    }
     const warm = texts(await acc.complete(other));
-    assert.equal((await acc.typingStats()).prefetch.nCancelled, 1);
+    const prefetchCounts = (await acc.typingStats()).prefetch;
+    assert.equal(prefetchCounts.nCancelled, 1, JSON.stringify({ prefetchCounts, shown: texts(shown) }));
     assert.deepEqual(warm, await cold(other));
   });
 

@@ -116,7 +116,7 @@ describe('superposedDecode', () => {
     assert.equal(texts.length, 3, JSON.stringify(texts));
   });
 
-  it('drafts that differ only in white space count as one; a blank draft counts as empty', async () => {
+  it('drafts that differ only in white space count as one', async () => {
     const prompt = tok.encode('> ');
     const eos = tok.id('<eos>');
     // First token: " " (then "k"), "k", "  " (then end: blank), "o", "p"; after that "k" then <eos>.
@@ -139,8 +139,9 @@ describe('superposedDecode', () => {
     const out = done(await superposedDecode(lm, tok, request(prompt, { maxTokens: 4 })));
     const keys = out.drafts.map((d) => draftKey(d.text));
     assert.equal(new Set(keys).size, keys.length, JSON.stringify(out.drafts.map((d) => d.text)));
-    assert.ok(keys.every((k) => k !== ''));
+    assert.ok(out.drafts.every((d) => d.text !== ''));
     assert.deepEqual(draftKey('  foo(a,\n   b) '), 'foo(a, b)');
+    assert.deepEqual(draftKey('  '), '  ', 'a blank draft is its own key');
   });
 
   it('falls back to branch mode without an embeds path: k distinct greedy continuations', async () => {
