@@ -2,7 +2,8 @@
 // held-out files (the model's held-out corpus slice when present, else this repository's own
 // sources and the constraint samples), mid-line and block completions at deterministic cut
 // points, taken from each language in turn. A completion is valid when prefix + completion +
-// suffix has no more tree-sitter parse errors than prefix + original + suffix.
+// suffix has no more tree-sitter parse errors than prefix + original + suffix. Exact match and
+// edit similarity compare the completion's first lines (as many as the original has) with it.
 //
 //   node --import tsx bench/constraints/validity.ts [--n 60] [--json out.json]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,17 @@ function heldOutDocs(): Doc[] {
       .map((d) => ({ path: d.path, languageId: d.lang, text: d.text }));
   }
   return benchFiles().map((f) => ({ path: f.path, languageId: f.languageId, text: readFileSync(f.path, 'utf8') }));
+}
+
+/** Per kind of task: completions, valid ones, exact matches and summed edit similarity, without and with the constraint. */
+interface Tally {
+  n: number;
+  off: number;
+  syntax: number;
+  offExact: number;
+  syntaxExact: number;
+  offSim: number;
+  syntaxSim: number;
 }
 
 interface Case {
@@ -90,12 +102,39 @@ function roundRobin(cases: Case[], n: number): Case[] {
   return out;
 }
 
+/**
+ * Exact match: the completion's first lines, as many as the original has, equal the original
+ * (trailing blanks ignored). Completions may run on past the original's end (the loop's line limit
+ * is 8); what follows is judged by validity, not here.
+ */
+function exact(completion: string, original: string): boolean {
+  return firstLines(completion, original).trimEnd() === original.trimEnd();
+}
+
+function firstLines(completion: string, original: string): string {
+  return completion.split('\n').slice(0, original.split('\n').length).join('\n');
+}
+
+/** Edit similarity of the same first lines: 1 − Levenshtein distance / longer length. */
+function similarity(completion: string, original: string): number {
+  const a = firstLines(completion, original).trimEnd();
+  const b = original.trimEnd();
+  if (a.length === 0 && b.length === 0) return 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return 1 - (prev[b.length] as number) / Math.max(a.length, b.length);
+}
+
 async function main(): Promise<void> {
   const model = await loadEmbedded();
   const cases = makeCases(heldOutDocs());
   process.stderr.write(`${cases.length} cases\n`);
   const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 } };
-  const byKind: Record<string, { n: number; off: number; syntax: number; offExact: number; syntaxExact: number }> = {};
+  const byKind: Record<string, Tally> = {};
   let nChanged = 0;
   // The unconstrained completion was already valid (tree-sitter) and the constraint changed it anyway.
   let nValidChanged = 0;
@@ -112,7 +151,9 @@ async function main(): Promise<void> {
     const okPlain = countParseErrors(parser, c.prefix + plain + c.suffix) <= base;
     const okSyntax = countParseErrors(parser, c.prefix + constrained + c.suffix) <= base;
     n++;
-    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0 });
+    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0, offSim: 0, syntaxSim: 0 });
+    k.offSim += similarity(plain, c.original);
+    k.syntaxSim += similarity(constrained, c.original);
     k.n++;
     if (okPlain) {
       rows.off.valid++;
@@ -122,11 +163,11 @@ async function main(): Promise<void> {
       rows.syntax.valid++;
       k.syntax++;
     }
-    if (plain.trimEnd() === c.original.trimEnd()) {
+    if (exact(plain, c.original)) {
       rows.off.exact++;
       k.offExact++;
     }
-    if (constrained.trimEnd() === c.original.trimEnd()) {
+    if (exact(constrained, c.original)) {
       rows.syntax.exact++;
       k.syntaxExact++;
     }
@@ -145,7 +186,11 @@ async function main(): Promise<void> {
     byKind: Object.fromEntries(
       Object.entries(byKind).map(([kind, v]) => [
         kind,
-        { n: v.n, unconstrained: { valid: pct(v.off, v.n), exactMatch: pct(v.offExact, v.n) }, syntax: { valid: pct(v.syntax, v.n), exactMatch: pct(v.syntaxExact, v.n) } },
+        {
+          n: v.n,
+          unconstrained: { valid: pct(v.off, v.n), exactMatch: pct(v.offExact, v.n), editSimilarity: pct(v.offSim, v.n) },
+          syntax: { valid: pct(v.syntax, v.n), exactMatch: pct(v.syntaxExact, v.n), editSimilarity: pct(v.syntaxSim, v.n) },
+        },
       ]),
     ),
     completionsChangedByConstraint: pct(nChanged),
@@ -153,12 +198,14 @@ async function main(): Promise<void> {
     constraint: stats,
   };
   console.log(JSON.stringify(result, null, 2));
-  const rowsOf = (label: string, v: { n: number; off: number; syntax: number; offExact: number; syntaxExact: number }): string =>
-    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} |`;
-  const all = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact };
+  const rowsOf = (label: string, v: Tally): string =>
+    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} | ${pct(v.offSim, v.n)} | ${pct(v.syntaxSim, v.n)} |`;
+  const kinds = Object.values(byKind);
+  const sum = (f: (t: Tally) => number): number => kinds.reduce((acc, t) => acc + f(t), 0);
+  const all: Tally = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact, offSim: sum((t) => t.offSim), syntaxSim: sum((t) => t.syntaxSim) };
   console.log(`
-| completions (greedy, specter-tiny) | valid, unconstrained | valid, syntax constraint | exact match, unconstrained | exact match, syntax constraint |
-| --- | --- | --- | --- | --- |
+| completions (greedy, specter-tiny) | valid, unconstrained | valid, syntax constraint | exact match, unconstrained | exact match, syntax constraint | edit similarity, unconstrained | edit similarity, syntax constraint |
+| --- | --- | --- | --- | --- | --- | --- |
 ${Object.entries(byKind).map(([kind, v]) => rowsOf(kind, v)).join('\n')}
 ${rowsOf('all', all)}
 `);
