@@ -207,7 +207,7 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
     // drafts (returned as 'done', they were cached and shown as if they were whole suggestions).
     const cancelled = loopCancelled || req.signal?.aborted === true || run.finished.some((d) => d.stop?.reason === 'cancelled');
     lm.truncate(req.prompt.length);
-    const { drafts, nDropped } = results(run.finished);
+    const { drafts, nDropped } = results(run.finished, k);
     return cancelled ? { kind: 'cancelled', drafts, stats: stats(nDropped) } : { kind: 'done', drafts, stats: stats(nDropped) };
   } catch (error) {
     lm.truncate(Math.min(lm.cached.length, req.prompt.length));
@@ -242,8 +242,12 @@ async function superposedLoop(run: Run, prefillRow: Float32Array, root: DraftSta
 
 /** Without embeddings: the top-k first tokens, each continued greedily by itself. */
 async function branchLoop(run: Run, prefillRow: Float32Array, root: DraftState, k: number): Promise<boolean> {
-  const firsts = expand(run, prefillRow, [root], k, firstM(run, k));
+  // Up to firstM first tokens in rank order; branches are decoded until k distinct drafts exist,
+  // so a branch that ends as a repeat of another hands its place to the next first token.
+  const m = firstM(run, k);
+  const firsts = expand(run, prefillRow, [root], m, m);
   for (let i = 0; i < firsts.length; i++) {
+    if (new Set(run.finished.filter((d) => d.finalText() !== '').map((d) => draftKey(d.finalText()))).size >= k) break;
     let alive = [firsts[i] as DraftState];
     run.lm.truncate(run.req.prompt.length);
     while (alive.length > 0) {
@@ -347,7 +351,7 @@ export function draftKey(text: string): string {
   return folded === '' ? text : folded;
 }
 
-function results(finished: readonly DraftState[]): { drafts: DraftResult[]; nDropped: number } {
+function results(finished: readonly DraftState[], k: number): { drafts: DraftResult[]; nDropped: number } {
   const ranked = [...finished].sort((a, b) => b.logScore / Math.max(1, b.tokens.length) - a.logScore / Math.max(1, a.tokens.length));
   const seen = new Set<string>();
   const drafts: DraftResult[] = [];
@@ -358,5 +362,6 @@ function results(finished: readonly DraftState[]): { drafts: DraftResult[]; nDro
     seen.add(key);
     drafts.push({ text, tokens: [...d.tokens], stopReason: d.stop?.reason ?? 'max-tokens', logScore: d.logScore, logP: d.logP });
   }
+  drafts.splice(k);
   return { drafts, nDropped: finished.length - drafts.length };
 }
