@@ -6,20 +6,23 @@
 // the file (tsc --noEmit checks / pyright), and the latency the monitor adds per completion.
 //
 //   bash bench/monitor/setup.sh        # once: rxjs (npm) and click (Debian) into .cache/monitor-bench
-//   node --import tsx bench/monitor/run.ts [--lang ts|py|all] [--limit N] [--budget-ms MS] [--constraints off|syntax|all] [--open-ms MS]
+//   node --import tsx bench/monitor/run.ts [--lang ts|py|all] [--limit N] [--budget-ms MS] [--constraints off|syntax|all]
 //
 // Settings are the defaults (greedy, speculation on, grammar constraints `all`, monitor budget
 // 250 ms) except for the monitor; --constraints off isolates the monitor from the grammar
 // constraint (whose end rule may cut a completion back to nothing).
 //
-// As in the editor, the file is opened before its completion (the monitor's source warms on open:
-// the TypeScript program is built once per project, synchronously; pyright gets the document and
-// analyses it in its own process, given --open-ms, default 500, before the completion), and closed
-// after.
+// As in the editor, files are open before their completions. TypeScript: each task's file is opened
+// just before its completion (the warm-up on open is synchronous and runs before the clock starts;
+// the program is built once per project). Python: the warm-up opens each task file once in pyright
+// and waits for it, as an editor that has had the file open for a while; a task's completion then
+// sends pyright its text. (Reopening the file per task would start pyright's full check of the
+// file, and the completion right after it would wait behind that check.)
 // Latency is wall time of CompletionService.complete, paired per task: on − off.
-// Writes bench/results/monitor-dereference.json (per task: both completions' first lines and
-// outcomes) and, for a full run (no --limit), the table in BENCHMARKS.md.
+// Writes bench/results/monitor-dereference[-variant].json (per task: both completions' first lines
+// and outcomes) and, for a full run with the default settings, the table in BENCHMARKS.md.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompletionResult } from '../../server/completion-service';
@@ -109,21 +112,19 @@ async function warmUp(services: Record<Mode, ServiceUnderTest>, tasks: readonly 
     let nSlow = 0;
     for (const t of perFile) {
       on.service.documentOpened(uriOf(t), t.language, t.prefix + t.suffix);
+      await new Promise((res) => setTimeout(res, 2000));
       let late = true;
-      for (let i = 0; i < 30 && late; i++) {
+      for (let i = 0; i < 10 && late; i++) {
         late = (await completeOnce(on, t)).late;
         if (late) await new Promise((res) => setTimeout(res, 500));
       }
       if (late) nSlow++;
       on.service.documentClosed(uriOf(t));
     }
-    // pyright analyses the whole workspace in the background after it starts: wait until three
-    // completions in a row got their answer in time.
+    // pyright keeps checking the files just opened: wait until three completions in a row got
+    // their answer in time.
     for (let i = 0, streak = 0; i < 60 && streak < 3; i++) {
-      const t = tasks[i % tasks.length] as DerefTask;
-      on.service.documentOpened(uriOf(t), t.language, t.prefix + t.suffix);
-      streak = (await completeOnce(on, t)).late ? 0 : streak + 1;
-      on.service.documentClosed(uriOf(t));
+      streak = (await completeOnce(on, tasks[i % tasks.length] as DerefTask)).late ? 0 : streak + 1;
     }
     if (nSlow > 0) log(`python: pyright still slower than the budget on ${nSlow} of ${perFile.length} files after warm-up`);
   } else {
@@ -133,11 +134,11 @@ async function warmUp(services: Record<Mode, ServiceUnderTest>, tasks: readonly 
     }
     on.service.documentClosed(uriOf(first));
   }
-  log(`${first.language}: static analysis ready for ${perFile.length} files after ${fmt((performance.now() - t0) / 1000)} s`);
+  log(`${first.language}: static analysis ready (${perFile.length} task files) after ${fmt((performance.now() - t0) / 1000)} s`);
   for (const svc of [services.off, services.on]) await completeOnce(svc, first);
 }
 
-async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, constraints: ConstraintsMode, openMs: number, log: (l: string) => void): Promise<LanguageResult | undefined> {
+async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, constraints: ConstraintsMode, log: (l: string) => void): Promise<LanguageResult | undefined> {
   const file = path.join(tasksDir, `dereference-${kind}.jsonl`);
   if (!fs.existsSync(file)) {
     log(`${file} is missing — run node --import tsx bench/monitor/build-tasks.ts`);
@@ -156,12 +157,11 @@ async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, c
     await warmUp(services, tasks, log);
     for (const [i, t] of tasks.entries()) {
       const uri = uriOf(t);
-      for (const svc of Object.values(services)) svc.service.documentOpened(uri, t.language, t.prefix + t.suffix);
+      if (kind === 'ts') for (const svc of Object.values(services)) svc.service.documentOpened(uri, t.language, t.prefix + t.suffix);
       await settle();
-      if (kind === 'py') await new Promise((r) => setTimeout(r, openMs));
       const order: Mode[] = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const mode of order) runs[mode].push(await completeOnce(services[mode], t));
-      for (const svc of Object.values(services)) svc.service.documentClosed(uri);
+      if (kind === 'ts') for (const svc of Object.values(services)) svc.service.documentClosed(uri);
       if ((i + 1) % 25 === 0) log(`${kind}: ${i + 1}/${tasks.length} tasks`);
     }
   } finally {
@@ -183,7 +183,7 @@ interface Summary {
   addedMs: Spread;
   /** Paired per task, on / off. */
   ratio: Spread;
-  /** on − off where both wrote the same text: the monitor's cost alone. */
+  /** on − off where both wrote the same (non-empty) text: the monitor's cost alone. */
   addedSameMs: Spread;
   nLate: number;
   /** Tasks the monitor turned from a match into a miss, and the other way. */
@@ -208,7 +208,8 @@ function summarize(r: LanguageResult): Summary {
     addedSameMs: spread(r.tasks.flatMap((_, i) => {
       const off = r.runs.off[i];
       const on = r.runs.on[i];
-      return off !== undefined && on !== undefined && off.completions[0] === on.completions[0] ? [on.wallMs - off.wallMs] : [];
+      const same = off?.outcome === 'ok' && on?.outcome === 'ok' && off.completions[0] === on.completions[0];
+      return same ? [on.wallMs - off.wallMs] : [];
     })),
     nLate: r.runs.on.filter((x) => x.late).length,
     nLost: r.outcomes.filter((o) => o.off?.match === true && o.on?.match === false).length,
@@ -216,13 +217,13 @@ function summarize(r: LanguageResult): Summary {
   };
 }
 
-function markdown(summaries: readonly Summary[], command: string): string {
+function markdown(summaries: readonly Summary[], command: string, load: string): string {
   const rows = summaries.flatMap((s) => (['off', 'on'] as const).map((m) => [
     s.language, String(s.n), m, pct(s.match[m], s.n), pct(s.newTypeErrors[m], s.n), pct(s.newMemberErrors[m], s.n), pct(s.newErrors[m], s.n), fmtSpread(s.wallMs[m], 0),
     m === 'on' ? `${fmtSpread(s.addedMs, 0)} (×${fmt(s.ratio.median, 2)})` : '',
   ]));
   return [
-    `\`${command}\` — ${machineLine()}`,
+    `\`${command}\` — ${machineLine()}, load average ${load} (other jobs on the machine inflate latency)`,
     '',
     table(['language', 'tasks', 'monitor', 'next-identifier match', 'new type errors', 'of which no such member', 'new errors incl. syntax', 'ms per completion, median (p10–p90)', 'added by the monitor, ms (on/off)'], rows),
   ].join('\n');
@@ -238,18 +239,19 @@ async function main(): Promise<void> {
   const limit = Number(opt('--limit', 'Infinity'));
   const budgetMs = Number(opt('--budget-ms', '250'));
   const constraints = opt('--constraints', 'all');
-  const openMs = Number(opt('--open-ms', '500'));
   if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints takes off|syntax|all, got ${constraints}`);
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
   const results: LanguageResult[] = [];
+  const load0 = os.loadavg()[0] ?? NaN;
   for (const kind of ['ts', 'py'] as const) {
     if (lang !== 'all' && lang !== kind) continue;
-    const r = await runLanguage(kind, limit, budgetMs, constraints, openMs, log);
+    const r = await runLanguage(kind, limit, budgetMs, constraints, log);
     if (r !== undefined) results.push(r);
   }
   const summaries = results.map(summarize);
   const command = `node --import tsx bench/monitor/run.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
-  const body = markdown(summaries, command);
+  const load = `${fmt(load0)} → ${fmt(os.loadavg()[0] ?? NaN)}`;
+  const body = markdown(summaries, command, load);
   process.stdout.write(`${body}\n`);
   for (const s of summaries) {
     process.stdout.write(`${s.language}: monitor answers late in ${s.nLate}/${s.n}; match lost by the monitor in ${s.nLost}, gained in ${s.nGained}; added ms where both wrote the same text ${fmtSpread(s.addedSameMs, 0)} (n=${s.addedSameMs.n})\n`);
@@ -258,14 +260,16 @@ async function main(): Promise<void> {
     id: t.id, language: t.language, path: t.path, target: t.target, line: t.line, nLegal: t.nLegal,
     ...Object.fromEntries((['off', 'on'] as const).map((m) => {
       const run = r.runs[m][i];
-      return [m, { first: firstLine(run?.completions[0] ?? ''), completion: (run?.completions[0] ?? '').slice(0, 300), ...r.outcomes[i]?.[m], wallMs: run?.wallMs, tokens: run?.tokens, late: run?.late, outcome: run?.outcome }];
+      return [m, { first: firstLine(run?.completions[0] ?? ''), completion: (run?.completions[0] ?? '').slice(0, 160), ...r.outcomes[i]?.[m], wallMs: run?.wallMs, tokens: run?.tokens, late: run?.late, outcome: run?.outcome }];
     })),
   })));
-  const full = !Number.isFinite(limit) && lang === 'all';
-  const out = writeJson(full ? `monitor-dereference${constraints === 'all' ? '' : `-constraints-${constraints}`}` : 'monitor-dereference.tmp', { command, machine: machineLine(), budgetMs, constraints, summaries, tasks: perTask });
+  // Runs over every task keep their results (by language and settings); --limit runs are scratch.
+  const variant = `${lang === 'all' ? '' : `-${lang}`}${constraints === 'all' ? '' : `-constraints-${constraints}`}${budgetMs === 250 ? '' : `-budget-${budgetMs}`}`;
+  const full = !Number.isFinite(limit);
+  const out = writeJson(full ? `monitor-dereference${variant}` : 'monitor-dereference.tmp', { command, machine: machineLine(), load, budgetMs, constraints, summaries, tasks: perTask });
   log(`per-task results → ${path.relative(root, out)}`);
   // The table lives inside the monitor section of BENCHMARKS.md, between its own markers.
-  if (full && constraints === 'all' && fs.readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8').includes('<!-- bench:monitor-dereference -->')) updateBenchmarksMd('monitor-dereference', body);
+  if (full && variant === '' && fs.readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8').includes('<!-- bench:monitor-dereference -->')) updateBenchmarksMd('monitor-dereference', body);
 }
 
 main().catch((e: unknown) => {
