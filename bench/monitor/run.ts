@@ -7,6 +7,7 @@
 //
 //   bash bench/monitor/setup.sh        # once: rxjs (npm) and click (Debian) into .cache/monitor-bench
 //   node --import tsx bench/monitor/run.ts [--lang ts|py|all] [--limit N] [--budget-ms MS] [--constraints off|syntax|all]
+//   node --import tsx bench/monitor/run.ts --rescore bench/results/monitor-dereference.json   # the scorer changed
 //
 // Settings are the defaults (greedy, speculation on, grammar constraints `all`, monitor budget
 // 250 ms) except for the monitor; --constraints off isolates the monitor from the grammar
@@ -217,16 +218,59 @@ function summarize(r: LanguageResult): Summary {
   };
 }
 
-function markdown(summaries: readonly Summary[], command: string, load: string): string {
+function markdown(summaries: readonly Summary[], command: string, machine: string, load: string): string {
   const rows = summaries.flatMap((s) => (['off', 'on'] as const).map((m) => [
     s.language, String(s.n), m, pct(s.match[m], s.n), pct(s.newTypeErrors[m], s.n), pct(s.newMemberErrors[m], s.n), pct(s.newErrors[m], s.n), fmtSpread(s.wallMs[m], 0),
     m === 'on' ? `${fmtSpread(s.addedMs, 0)} (×${fmt(s.ratio.median, 2)})` : '',
   ]));
   return [
-    `\`${command}\` — ${machineLine()}, load average ${load} (other jobs on the machine inflate latency)`,
+    `\`${command}\` — ${machine}, load average ${load} (other jobs on the machine inflate latency)`,
     '',
     table(['language', 'tasks', 'monitor', 'next-identifier match', 'new type errors', 'of which no such member', 'new errors incl. syntax', 'ms per completion, median (p10–p90)', 'added by the monitor, ms (on/off)'], rows),
   ].join('\n');
+}
+
+type PerTask = Pick<DerefTask, 'id' | 'language' | 'path' | 'target' | 'line' | 'nLegal'> & Record<Mode, Omit<Run, 'id' | 'completions' | 'timings'> & Partial<Outcome> & { first: string; completion: string }>;
+
+interface Report {
+  command: string;
+  machine: string;
+  load: string;
+  budgetMs: number;
+  constraints: ConstraintsMode;
+  summaries: Summary[];
+  tasks: PerTask[];
+}
+
+function report(results: readonly LanguageResult[], meta: Omit<Report, 'summaries' | 'tasks'>): Report {
+  const tasks = results.flatMap((r) => r.tasks.map((t, i): PerTask => {
+    const mode = (m: Mode): PerTask[Mode] => {
+      const run = r.runs[m][i] as Run;
+      return {
+        first: firstLine(run.completions[0] ?? ''), completion: (run.completions[0] ?? '').slice(0, 160), ...r.outcomes[i]?.[m],
+        wallMs: run.wallMs, tokens: run.tokens, late: run.late, outcome: run.outcome,
+      };
+    };
+    return { id: t.id, language: t.language, path: t.path, target: t.target, line: t.line, nLegal: t.nLegal, off: mode('off'), on: mode('on') };
+  }));
+  return { ...meta, summaries: results.map(summarize), tasks };
+}
+
+/** Scores a results file again (the scorer changed): its first lines are all the scorer reads. */
+function rescore(file: string, log: (l: string) => void): Report {
+  const old = JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
+  const results: LanguageResult[] = [];
+  for (const kind of ['ts', 'py'] as const) {
+    const rows = old.tasks.filter((t) => t.language === projects[kind].language);
+    if (rows.length === 0) continue;
+    const byId = new Map(readJsonl<DerefTask>(path.join(tasksDir, `dereference-${kind}.jsonl`)).map((t) => [t.id, t]));
+    const tasks = rows.map((r) => byId.get(r.id)).filter((t): t is DerefTask => t !== undefined);
+    const runs = (m: Mode): Run[] => rows.map((r) => ({ id: r.id, completions: [r[m].first], wallMs: r[m].wallMs, tokens: r[m].tokens, late: r[m].late, outcome: r[m].outcome }));
+    log(`${kind}: scoring ${tasks.length} tasks again`);
+    const both = { off: runs('off'), on: runs('on') };
+    results.push({ language: projects[kind].language, tasks, runs: both, outcomes: judge(tasks, both) });
+  }
+  return report(results, { command: old.command, machine: old.machine, load: old.load, budgetMs: old.budgetMs, constraints: old.constraints });
 }
 
 async function main(): Promise<void> {
@@ -235,41 +279,41 @@ async function main(): Promise<void> {
     const i = args.indexOf(name);
     return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
   };
-  const lang = opt('--lang', 'all');
-  const limit = Number(opt('--limit', 'Infinity'));
-  const budgetMs = Number(opt('--budget-ms', '250'));
-  const constraints = opt('--constraints', 'all');
-  if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints takes off|syntax|all, got ${constraints}`);
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
-  const results: LanguageResult[] = [];
-  const load0 = os.loadavg()[0] ?? NaN;
-  for (const kind of ['ts', 'py'] as const) {
-    if (lang !== 'all' && lang !== kind) continue;
-    const r = await runLanguage(kind, limit, budgetMs, constraints, log);
-    if (r !== undefined) results.push(r);
+  const rescoreFile = opt('--rescore', '');
+  let out: string;
+  let r: Report;
+  if (rescoreFile !== '') {
+    r = rescore(rescoreFile, log);
+    out = rescoreFile;
+    fs.writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
+  } else {
+    const lang = opt('--lang', 'all');
+    const limit = Number(opt('--limit', 'Infinity'));
+    const budgetMs = Number(opt('--budget-ms', '250'));
+    const constraints = opt('--constraints', 'all');
+    if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints takes off|syntax|all, got ${constraints}`);
+    const results: LanguageResult[] = [];
+    const load0 = os.loadavg()[0] ?? NaN;
+    for (const kind of ['ts', 'py'] as const) {
+      if (lang !== 'all' && lang !== kind) continue;
+      const lr = await runLanguage(kind, limit, budgetMs, constraints, log);
+      if (lr !== undefined) results.push(lr);
+    }
+    const command = `node --import tsx bench/monitor/run.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+    r = report(results, { command, machine: machineLine(), load: `${fmt(load0)} → ${fmt(os.loadavg()[0] ?? NaN)}`, budgetMs, constraints });
+    // Runs over every task keep their results (by language and settings); --limit runs are scratch.
+    const variant = `${lang === 'all' ? '' : `-${lang}`}${constraints === 'all' ? '' : `-constraints-${constraints}`}${budgetMs === 250 ? '' : `-budget-${budgetMs}`}`;
+    out = writeJson(Number.isFinite(limit) ? 'monitor-dereference.tmp' : `monitor-dereference${variant}`, r);
   }
-  const summaries = results.map(summarize);
-  const command = `node --import tsx bench/monitor/run.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
-  const load = `${fmt(load0)} → ${fmt(os.loadavg()[0] ?? NaN)}`;
-  const body = markdown(summaries, command, load);
+  const body = markdown(r.summaries, r.command, r.machine, r.load);
   process.stdout.write(`${body}\n`);
-  for (const s of summaries) {
+  for (const s of r.summaries) {
     process.stdout.write(`${s.language}: monitor answers late in ${s.nLate}/${s.n}; match lost by the monitor in ${s.nLost}, gained in ${s.nGained}; added ms where both wrote the same text ${fmtSpread(s.addedSameMs, 0)} (n=${s.addedSameMs.n})\n`);
   }
-  const perTask = results.flatMap((r) => r.tasks.map((t, i) => ({
-    id: t.id, language: t.language, path: t.path, target: t.target, line: t.line, nLegal: t.nLegal,
-    ...Object.fromEntries((['off', 'on'] as const).map((m) => {
-      const run = r.runs[m][i];
-      return [m, { first: firstLine(run?.completions[0] ?? ''), completion: (run?.completions[0] ?? '').slice(0, 160), ...r.outcomes[i]?.[m], wallMs: run?.wallMs, tokens: run?.tokens, late: run?.late, outcome: run?.outcome }];
-    })),
-  })));
-  // Runs over every task keep their results (by language and settings); --limit runs are scratch.
-  const variant = `${lang === 'all' ? '' : `-${lang}`}${constraints === 'all' ? '' : `-constraints-${constraints}`}${budgetMs === 250 ? '' : `-budget-${budgetMs}`}`;
-  const full = !Number.isFinite(limit);
-  const out = writeJson(full ? `monitor-dereference${variant}` : 'monitor-dereference.tmp', { command, machine: machineLine(), load, budgetMs, constraints, summaries, tasks: perTask });
   log(`per-task results → ${path.relative(root, out)}`);
-  // The table lives inside the monitor section of BENCHMARKS.md, between its own markers.
-  if (full && variant === '' && fs.readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8').includes('<!-- bench:monitor-dereference -->')) updateBenchmarksMd('monitor-dereference', body);
+  // The default run's table lives inside the monitor section of BENCHMARKS.md, between its own markers.
+  if (path.basename(out) === 'monitor-dereference.json' && fs.readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8').includes('<!-- bench:monitor-dereference -->')) updateBenchmarksMd('monitor-dereference', body);
 }
 
 main().catch((e: unknown) => {

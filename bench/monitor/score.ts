@@ -6,7 +6,9 @@
 //    `tsc --noEmit`, run in-process over an overlay; Python: `pyright --outputjson` over copies
 //    placed beside the original so relative imports resolve). "type errors" counts semantic ones,
 //    "no such member" the ones the monitor exists to prevent (TS 2339/2550/2551, pyright
-//    reportAttributeAccessIssue); a completion that breaks the syntax often adds type errors too;
+//    reportAttributeAccessIssue saying the attribute is unknown — the same rule also reports
+//    assignments of the wrong type to an existing attribute); a completion that breaks the syntax
+//    often adds type errors too;
 //  - latency per completion (timings.totalMs), and the monitor's added latency (paired per task).
 //
 // bench/monitor/run.ts runs the completions and calls this. On its own it checks itself (the real
@@ -124,7 +126,8 @@ class TsChecker {
 function pyrightDiagnostics(projectRoot: string, versions: readonly { file: string; text: string }[]): Diag[][] {
   const pyright = path.join(root, 'node_modules', 'pyright', 'index.js');
   const written = versions.map((v, i) => {
-    const f = path.join(path.dirname(v.file), `__specter_score_${i}.py`);
+    // The process id keeps two scorers (two benchmark runs) from overwriting each other's copies.
+    const f = path.join(path.dirname(v.file), `__specter_score_${process.pid}_${i}.py`);
     fs.writeFileSync(f, v.text);
     return f;
   });
@@ -139,9 +142,9 @@ function pyrightDiagnostics(projectRoot: string, versions: readonly { file: stri
     const byFile = new Map<string, Diag[]>(written.map((f) => [f, []]));
     for (const d of report.generalDiagnostics ?? []) {
       if (d.severity !== 'error') continue;
-      // Each copy is its own module: "click.__specter_score_7.Foo" must compare equal across copies.
-      const message = d.message.replace(/__specter_score_\d+/g, '__copy__');
-      byFile.get(d.file)?.push({ key: `${d.rule ?? 'syntax'}:${message}`, semantic: d.rule !== undefined, member: d.rule === 'reportAttributeAccessIssue' });
+      // Each copy is its own module: "click.__specter_score_PID_7.Foo" must compare equal across copies.
+      const message = d.message.replace(/__specter_score_\d+_\d+/g, '__copy__');
+      byFile.get(d.file)?.push({ key: `${d.rule ?? 'syntax'}:${message}`, semantic: d.rule !== undefined, member: d.rule === 'reportAttributeAccessIssue' && /Attribute "[^"]*" is unknown|is not a known attribute of module/.test(d.message) });
     }
     return written.map((f) => byFile.get(f) ?? []);
   } finally {
