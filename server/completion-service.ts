@@ -22,7 +22,7 @@ import {
 import { RequestGate } from './request-gate';
 import { parseSettings } from './settings';
 import { StatsBook } from './stats';
-import { makeStopCriteria } from './engine/stopping';
+import { makeStopCriteria, type MultilinePolicy } from './engine/stopping';
 import { CopySpecDrafter } from './engine/copyspec';
 import type { Drafter } from './engine/drafter';
 import { createDrafters } from './engine/speculation';
@@ -154,7 +154,7 @@ export class CompletionService {
       const c = settings.completion;
       const d = settings.drafts;
       if (d.enabled && d.count > 1) {
-        const r = await this.drafts(model, promptIds, d.count, guarded.text, signal);
+        const r = await this.drafts(model, promptIds, d.count, guarded.text, c.multiline, signal);
         if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
         return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
       }
@@ -170,7 +170,7 @@ export class CompletionService {
         maxTokens: c.maxTokens,
         sampling: { temperature: c.temperature, topP: c.topP },
         rng: createRng(c.seed),
-        stops: makeStopCriteria({ prefix: guarded.text.prefix, suffix: guarded.text.suffix, maxLines: c.maxLines, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+        stops: makeStopCriteria({ prefix: guarded.text.prefix, suffix: guarded.text.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
         signal,
       });
       monitor?.dispose();
@@ -229,7 +229,8 @@ export class CompletionService {
       };
       const nDrafts = Math.min(8, Math.max(1, Math.round(k ?? Math.max(2, settings.drafts.count))));
       try {
-        const r = await this.drafts(model, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, inner, onProgress);
+        // The panel is asked for on purpose: its drafts may always run over several lines.
+        const r = await this.drafts(model, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, 'always', inner, onProgress);
         if (r.kind === 'cancelled') return { id, drafts: [], cancelled: true };
         if (r.kind === 'error') return { id, drafts: [], reason: r.message };
         if (r.kind === 'empty') return { id, drafts: [], reason: r.reason };
@@ -249,6 +250,7 @@ export class CompletionService {
     promptIds: number[],
     k: number,
     text: { prefix: string; suffix: string },
+    multiline: MultilinePolicy,
     signal: AbortSignal,
     onProgress?: (drafts: readonly { text: string; done: boolean }[]) => void,
   ): Promise<DraftsResult> {
@@ -257,7 +259,7 @@ export class CompletionService {
       maxTokens: c.maxTokens,
       alpha: this.settings.drafts.alpha,
       ngram: this.userCodeFor(model).index,
-      stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+      stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
       signal,
       ...(onProgress === undefined ? {} : { onProgress }),
     });

@@ -16,6 +16,8 @@ export interface SpecterSettings {
   completion: {
     maxTokens: number;
     maxLines: number;
+    /** auto: several lines only on a blank line or after a block opener; always; never. */
+    multiline: 'auto' | 'always' | 'never';
     /** Stop generating this long after the first newline, in ms. */
     timeCapAfterNewlineMs: number;
     temperature: number;
@@ -78,6 +80,7 @@ export const defaultSettings: SpecterSettings = {
   completion: {
     maxTokens: 64,
     maxLines: 8,
+    multiline: 'auto',
     timeCapAfterNewlineMs: 1500,
     temperature: 0,
     topP: 0.95,

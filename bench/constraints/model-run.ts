@@ -8,7 +8,8 @@ import { discoverFimTemplate } from '../../server/context/fim';
 import type { Constraint } from '../../server/engine/constraint';
 import { decode } from '../../server/engine/decode';
 import { createRng } from '../../server/engine/rng';
-import { makeStopCriteria } from '../../server/engine/stopping';
+import { makeStopCriteria, type MultilinePolicy } from '../../server/engine/stopping';
+import { defaultSettings } from '../../server/protocol';
 import { loadModel, type LoadedModel } from '../../server/runtime/load-model';
 
 export const modelDir = join(__dirname, '..', '..', 'models', 'specter-tiny');
@@ -60,6 +61,8 @@ export interface CompleteOptions {
   constraint?: Constraint;
   maxTokens?: number;
   maxLines?: number;
+  /** As `specter.completion.multiline`; default: the setting's default, as the completion service. */
+  multiline?: MultilinePolicy;
 }
 
 export async function complete(model: LoadedModel, o: CompleteOptions, stats: RunStats): Promise<string> {
@@ -70,7 +73,7 @@ export async function complete(model: LoadedModel, o: CompleteOptions, stats: Ru
     maxTokens: o.maxTokens ?? 64,
     sampling: { temperature: 0, topP: 1 },
     rng: createRng(0),
-    stops: makeStopCriteria({ prefix: o.prefix, suffix: o.suffix, maxLines: o.maxLines ?? 8, timeCapAfterNewlineMs: 60_000, stopIds: prompt.stopIds }),
+    stops: makeStopCriteria({ prefix: o.prefix, suffix: o.suffix, maxLines: o.maxLines ?? 8, multiline: o.multiline ?? defaultSettings.completion.multiline, timeCapAfterNewlineMs: 60_000, stopIds: prompt.stopIds }),
     ...(o.constraint !== undefined ? { constraint: counted(o.constraint, stats) } : {}),
   });
   if (outcome.kind !== 'done') throw new Error(outcome.kind === 'error' ? outcome.message : 'cancelled');

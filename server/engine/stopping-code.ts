@@ -127,6 +127,36 @@ export function midLineSingleLine(o: CodeStopOptions): StopCriterion {
   };
 }
 
+/** When a completion may span several lines (`specter.completion.multiline`). */
+export type MultilinePolicy = 'auto' | 'always' | 'never';
+
+const blockOpenerEnd = /(?:[{([:]|=>)\s*$/;
+
+/**
+ * Whether the completion may run past the cursor's line. `auto` (as editors' completion tools
+ * do): only on a line that is blank up to the cursor, or one that ends by opening a block (`{`,
+ * `(`, `[`, `:`, `=>`), outside line comments — typing inside a statement gets the rest of that
+ * line, not a guess at the lines after it.
+ */
+export function allowsMultiline(prefix: string, policy: MultilinePolicy): boolean {
+  if (policy !== 'auto') return policy === 'always';
+  const line = cursorLine(prefix);
+  if (line.trim() === '') return true;
+  return blockOpenerEnd.test(line) && !commentLine.test(line);
+}
+
+/** Ends the completion at its first newline unless `allowsMultiline`. */
+export function lineScope(o: CodeStopOptions & { multiline: MultilinePolicy }): StopCriterion {
+  const single = !allowsMultiline(o.prefix, o.multiline);
+  return {
+    check: (s) => {
+      if (!single) return undefined;
+      const at = s.text.indexOf('\n');
+      return at >= 0 ? { reason: 'single-line', keepChars: at } : undefined;
+    },
+  };
+}
+
 /** Drops whitespace-only lines at the end (an EOS after "\n    " would leave a blank line). */
 export function trailingBlankLines(): StopCriterion {
   return {

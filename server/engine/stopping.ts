@@ -2,7 +2,7 @@
 // token with the text so far; the first decision wins and may trim the text (e.g. drop a line that
 // repeats the suffix). `finish` lets a criterion trim once more when generation ends for any other
 // reason (EOS right after a duplicated `)`). Criteria may keep state: build fresh ones per request.
-import { indentScope, midLineSingleLine, suffixDuplicate, trailingBlankLines } from './stopping-code';
+import { allowsMultiline, indentScope, lineScope, midLineSingleLine, suffixDuplicate, trailingBlankLines, type MultilinePolicy } from './stopping-code';
 
 export type StopReason =
   | 'stop-token'
@@ -100,6 +100,8 @@ export interface StandardStopOptions extends CodeStopOptions {
   stopIds?: Iterable<number>;
   maxLines: number;
   timeCapAfterNewlineMs: number;
+  /** When the completion may span several lines; default `always` (only `maxLines` limits). */
+  multiline?: MultilinePolicy;
   signal?: AbortSignal;
 }
 
@@ -111,6 +113,7 @@ export function makeStopCriteria(o: StandardStopOptions): StopCriterion[] {
   criteria.push(
     suffixDuplicate(o),
     midLineSingleLine(o),
+    lineScope({ ...o, multiline: o.multiline ?? 'always' }),
     indentScope(o),
     maxLines(o.maxLines),
     timeCapAfterNewline(o.timeCapAfterNewlineMs),
@@ -119,7 +122,8 @@ export function makeStopCriteria(o: StandardStopOptions): StopCriterion[] {
   return criteria;
 }
 
-export { indentScope, midLineSingleLine, suffixDuplicate, trailingBlankLines };
+export { allowsMultiline, indentScope, lineScope, midLineSingleLine, suffixDuplicate, trailingBlankLines };
+export type { MultilinePolicy };
 
 /** Runs the criteria in order; the first decision wins. */
 export function checkStop(criteria: readonly StopCriterion[], state: StopState): StopDecision | undefined {

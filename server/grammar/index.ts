@@ -166,10 +166,12 @@ export class ConstraintFactory {
       return undefined;
     }
     const choice = sel.choice;
+    // Counted on the text the matcher is fed: comments blanked to spaces.
+    const maxWhitespace = whitespaceCap(blankJsonComments(o.prefix + o.suffix));
     return {
-      key: `schema:${choice.key}`,
+      key: `schema:${choice.key}:ws${maxWhitespace}`,
       label: `JSON schema ${choice.source}`,
-      load: async () => ({ kind: 'json-schema', schema: JSON.stringify(anyOrderSchema(JSON.parse(await choice.load()))) }),
+      load: async () => ({ kind: 'json-schema', schema: JSON.stringify(anyOrderSchema(JSON.parse(await choice.load()))), maxWhitespace }),
     };
   }
 
@@ -198,4 +200,16 @@ export function createConstraints(o: CreateConstraintsOptions, log?: (message: s
 export function prepareConstraints(o: Parameters<ConstraintFactory['prepare']>[0], log?: (message: string) => void): Promise<void> {
   shared ??= new ConstraintFactory(log);
   return shared.prepare(o);
+}
+
+/**
+ * The longest run of blanks a schema-constrained JSON completion may write between two tokens: the
+ * document's own longest run (so its text stays in the grammar's language), rounded up to a
+ * multiple of 16 (few distinct compiled grammars), at least 16. Without a cap a model that the
+ * schema keeps from its preferred text can fill the whole token budget with blanks.
+ */
+export function whitespaceCap(text: string): number {
+  let longest = 0;
+  for (const m of text.matchAll(/[ \t\r\n]+/g)) longest = Math.max(longest, m[0].length);
+  return Math.max(16, Math.ceil(longest / 16) * 16);
 }

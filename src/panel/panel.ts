@@ -20,6 +20,8 @@ interface Target {
   /** Document version when the drafts were requested: accepting into a changed document is refused. */
   version: number;
   position: vscode.Position;
+  /** The editor group the request came from: accepting goes back there, never over the panel. */
+  viewColumn: vscode.ViewColumn | undefined;
   drafts: PanelDraft[];
 }
 
@@ -84,7 +86,7 @@ export class CompletionsPanel implements vscode.Disposable {
     const k = Math.max(2, vscode.workspace.getConfiguration('specter').get<number>('drafts.count', 3));
     const requestId = `panel-${++nRequests}`;
     const position = editor.selection.active;
-    this.target = { requestId, uri: editor.document.uri, version: editor.document.version, position, drafts: [] };
+    this.target = { requestId, uri: editor.document.uri, version: editor.document.version, position, viewColumn: editor.viewColumn, drafts: [] };
     this.post({ type: 'start', requestId, languageId: editor.document.languageId, file: vscode.workspace.asRelativePath(editor.document.uri), line: position.line + 1, k });
     if (client === undefined || !this.ctx.running) {
       this.post({ type: 'drafts', requestId, drafts: [], final: true, note: 'The Specter server is not running.' });
@@ -123,9 +125,15 @@ export class CompletionsPanel implements vscode.Disposable {
       void vscode.window.showWarningMessage('Specter: the document changed since these completions were made — press Ctrl+Enter for new ones.');
       return;
     }
-    const editor = await vscode.window.showTextDocument(document, { preserveFocus: false, preview: false });
+    // Back in the group the request came from: opened in the active group (the panel's, after the
+    // click) the document would cover the panel.
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document === document && (target.viewColumn === undefined || e.viewColumn === target.viewColumn));
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? target.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false, preview: false });
     const ok = await editor.edit((edit) => edit.insert(target.position, draft.text));
-    if (!ok) return;
+    if (!ok) {
+      void vscode.window.showWarningMessage('Specter: the draft could not be inserted (the editor refused the edit) — try again.');
+      return;
+    }
     const lines = draft.text.split('\n');
     const endLine = target.position.line + lines.length - 1;
     const endCharacter = (lines.length === 1 ? target.position.character : 0) + (lines[lines.length - 1] ?? '').length;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Constraint } from '../../server/engine/constraint';
-import { ConstraintFactory, defaultConstraintSettings, parseConstraintSettings, type ConstraintSettings, type CreateConstraintsOptions } from '../../server/grammar/index';
+import { ConstraintFactory, defaultConstraintSettings, whitespaceCap, parseConstraintSettings, type ConstraintSettings, type CreateConstraintsOptions } from '../../server/grammar/index';
 import { GrammarConstraint } from '../../server/grammar/grammar-constraint';
 import { selectJsonSchema } from '../../server/grammar/schema-select';
 import { blankJsonComments } from '../../server/grammar/json-text';
@@ -99,6 +99,24 @@ describe('JSON schema constraint (package.json, tsconfig.json)', () => {
       const c = await grammarFor(opts('json', pkgPath, prefix, suffix));
       assert.ok(c);
       assert.equal(feed(c, text) === -1, ok, text);
+      c.dispose();
+    }
+  });
+
+  it("blanks between tokens are capped at the document's own longest run, rounded up to 16", async () => {
+    assert.equal(whitespaceCap('{"a": 1}'), 16);
+    assert.equal(whitespaceCap('{\n' + ' '.repeat(20) + '"a": 1}'), 32);
+    const cap = whitespaceCap(pkg);
+    const cases: [string, boolean][] = [
+      ['"private":' + ' '.repeat(cap) + 'true,\n  ', true],
+      ['"private":' + ' '.repeat(cap + 1) + 'true,\n  ', false],
+      // Between a comma and a key XGrammar's rules allow a little more than the cap, not without end.
+      ['\n'.repeat(4 * cap), false],
+    ];
+    for (const [text, ok] of cases) {
+      const c = await grammarFor(opts('json', pkgPath, prefix, suffix));
+      assert.ok(c, logs.join('\n'));
+      assert.equal(feed(c, text) === -1, ok, JSON.stringify(text));
       c.dispose();
     }
   });

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import {
   cancellation,
   finishText,
+  allowsMultiline,
   indentScope,
+  lineScope,
   maxLines,
   makeStopCriteria,
   maxTokens,
@@ -129,6 +131,45 @@ describe('mid-line: one line only', () => {
   for (const [suffix, completion, expected] of cases) {
     it(`suffix ${JSON.stringify(suffix)}`, () => assert.equal(run([midLineSingleLine({ prefix: 'x = ', suffix })], completion).text, expected));
   }
+});
+
+describe('multiline policy', () => {
+  // [text before the cursor, multi-line allowed under auto]
+  const auto: [string, boolean][] = [
+    ['', true],
+    ['x = 1\n', true],
+    ['x = 1\n    ', true],
+    ['function f(a) {', true],
+    ['function f(a) { ', true],
+    ['  if x:', true],
+    ['const xs = [', true],
+    ['call(', true],
+    ['const f = (a) =>', true],
+    ['const total = a +', false],
+    ['  retu', false],
+    ['foo();', false],
+    ['x = obj.', false],
+    ['// see {', false],
+    ['# items:', false],
+  ];
+  for (const [prefix, expected] of auto) {
+    it(`auto after ${JSON.stringify(prefix)}: ${expected ? 'several lines' : 'one line'}`, () => assert.equal(allowsMultiline(prefix, 'auto'), expected));
+  }
+  it('always and never ignore the line', () => {
+    assert.equal(allowsMultiline('  retu', 'always'), true);
+    assert.equal(allowsMultiline('', 'never'), false);
+  });
+  it('one line: stops at the first newline and drops it', () => {
+    assert.deepEqual(run([lineScope({ prefix: '  retu', suffix: '', multiline: 'auto' })], 'rn x;\n  }\n'), { text: 'rn x;', reason: 'single-line' });
+  });
+  it('several lines: no decision of its own', () => {
+    assert.deepEqual(run([lineScope({ prefix: 'if (a) {', suffix: '', multiline: 'auto' })], '\n  b();\n}'), { text: '\n  b();\n}', reason: 'end' });
+  });
+  it('makeStopCriteria defaults to several lines and honours auto', () => {
+    const base = { prefix: 'const total = a +', suffix: '', maxLines: 8, timeCapAfterNewlineMs: 1e9 };
+    assert.equal(run(makeStopCriteria(base), ' b;\nfoo();').text, ' b;\nfoo();');
+    assert.deepEqual(run(makeStopCriteria({ ...base, multiline: 'auto' }), ' b;\nfoo();'), { text: ' b;', reason: 'single-line' });
+  });
 });
 
 describe('trailing blank lines', () => {
