@@ -32,6 +32,7 @@ import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './eng
 import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
 import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
+import { checkCompletion, ParseChecker } from './grammar/parse-check';
 import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
@@ -61,6 +62,8 @@ export class CompletionService {
   private monitorSources: { key: string; list: MonitorSource[] } | undefined;
   /** Models whose multi-draft fallback to branch mode was already logged (once per model). */
   private readonly branchFallbackLogged = new WeakSet<LoadedModel>();
+  /** specter.constraints.parseCheck: tree-sitter parsers, loaded per language on first use. */
+  readonly parseChecker = new ParseChecker((m) => this.log(m));
   /** Workspace trust from the client: no configured executable runs in an untrusted workspace. */
   private trusted = false;
   /** The editor's typescript.js, from the client's initialization options. */
@@ -181,6 +184,7 @@ export class CompletionService {
         this.log(`Completion failed: ${outcome.message}`);
         return { kind: 'empty', reason: outcome.message };
       }
+      const checked = this.parseChecked(request.languageId, guarded.text, outcome.text, outcome.tokens, model, settings);
       const stats: CompletionStats = {
         totalMs: outcome.tTotalMs,
         prefillMs: outcome.tPrefillMs,
@@ -199,7 +203,8 @@ export class CompletionService {
       this.book.recordCompletion(stats);
       this.lastSkipReason = undefined;
       this.publish({ ...this.hostStatus, last: stats });
-      return outcome.text.length > 0 ? { kind: 'ok', texts: [outcome.text], tokens: outcome.tokens, stats } : { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})` };
+      if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
+      return { kind: 'empty', reason: outcome.text.length > 0 ? 'the completion added syntax errors (tree-sitter check)' : `model produced nothing (${outcome.stopReason})` };
     } catch (error) {
       // Boundary: an unexpected failure becomes an empty completion and a log line, never a crash.
       this.book.recordError();
@@ -358,6 +363,7 @@ export class CompletionService {
   documentOpened(uri: string, languageId: string, text: string): void {
     this.history.update(uri, text);
     void this.prepareGrammar(uri, languageId, text);
+    if (this.settings.constraints.mode !== 'off' && this.settings.constraints.parseCheck) void this.parseChecker.load(languageId);
     if (!this.settings.monitor.enabled) return;
     warmMonitor(this.sources(this.settings), { languageId, uri: filePath(uri), text });
   }
@@ -381,6 +387,19 @@ export class CompletionService {
     } catch (error) {
       this.log(`Grammar for ${uri} not prepared: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * specter.constraints.parseCheck: the completion cut back where tree-sitter finds that it adds
+   * parse errors to the code around the cursor (server/grammar/parse-check.ts), with its tokens.
+   * Without a loaded parser for the language (it loads in the background) nothing changes.
+   */
+  private parseChecked(languageId: string, around: { prefix: string; suffix: string }, text: string, tokens: number[], model: LoadedModel, settings: SpecterSettings): { text: string; tokens: number[] } {
+    const c = settings.constraints;
+    if (c.mode === 'off' || !c.parseCheck || text.trim() === '') return { text, tokens };
+    const parser = this.parseChecker.parserNow(languageId);
+    if (parser === undefined) return { text, tokens };
+    return checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens);
   }
 
   private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {

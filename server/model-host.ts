@@ -96,6 +96,7 @@ export class ModelHost {
         variant: settings.modelVariant,
         executionProvider: settings.executionProvider,
         threads: settings.threads,
+        threadSpinning: settings.threadSpinning,
         log: this.log,
       });
       if (generation !== this.generation) {

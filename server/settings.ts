@@ -47,6 +47,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
     modelVariant: str(s['modelVariant'], d.modelVariant) || d.modelVariant,
     executionProvider: providers.includes(provider as ExecutionProviderSetting) ? (provider as ExecutionProviderSetting) : d.executionProvider,
     threads: Math.round(num(s['threads'], d.threads, 0, 256)),
+    threadSpinning: bool(s['threadSpinning'], d.threadSpinning),
     completion: {
       maxTokens: Math.round(num(c['maxTokens'], d.completion.maxTokens, 1, 1024)),
       maxLines: Math.round(num(c['maxLines'], d.completion.maxLines, 1, 200)),
@@ -78,6 +79,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       mode: (['off', 'syntax', 'all'] as const).find((m) => m === obj(s['constraints'])['mode']) ?? d.constraints.mode,
       maskBudgetMs: num(obj(s['constraints'])['maskBudgetMs'], d.constraints.maskBudgetMs, 1, 10_000),
       grammars: Object.fromEntries(Object.entries(obj(s['grammars'])).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')),
+      parseCheck: bool(obj(s['constraints'])['parseCheck'], d.constraints.parseCheck),
     },
     monitor: {
       enabled: bool(mo['enabled'], d.monitor.enabled),

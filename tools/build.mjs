@@ -12,8 +12,9 @@ const common = {
   minify: production,
   logLevel: 'warning',
   // typescript (the monitor's language service) stays external: its lib .d.ts files are found
-  // next to its own module, which a bundle would break.
-  external: ['vscode', 'onnxruntime-node', 'typescript'],
+  // next to its own module, which a bundle would break. So does @vscode/tree-sitter-wasm (the
+  // parse check): its Emscripten loader finds tree-sitter.wasm and the grammars next to itself.
+  external: ['vscode', 'onnxruntime-node', 'typescript', '@vscode/tree-sitter-wasm'],
   // Bundle CommonJS flavours of dual packages (@huggingface/tokenizers ships both).
   conditions: ['node', 'require'],
   mainFields: ['main', 'module'],

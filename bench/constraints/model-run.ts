@@ -66,6 +66,11 @@ export interface CompleteOptions {
 }
 
 export async function complete(model: LoadedModel, o: CompleteOptions, stats: RunStats): Promise<string> {
+  return (await completeDetailed(model, o, stats)).text;
+}
+
+/** The completion with its token ids (the parse check cuts at token ends). */
+export async function completeDetailed(model: LoadedModel, o: CompleteOptions, stats: RunStats): Promise<{ text: string; tokens: number[] }> {
   const template = discoverFimTemplate(model.tokenizer, model.config.fim);
   const prompt = buildPrompt(model.tokenizer, template, { path: o.path, languageId: o.languageId, prefix: o.prefix, suffix: o.suffix }, { maxPrefixTokens: 768, maxSuffixTokens: 192 });
   const outcome = await decode(model.lm, model.tokenizer, {
@@ -85,5 +90,5 @@ export async function complete(model: LoadedModel, o: CompleteOptions, stats: Ru
       if (outcome.text === '') stats.nCutToEmpty++;
     }
   }
-  return outcome.text;
+  return { text: outcome.text, tokens: outcome.tokens };
 }

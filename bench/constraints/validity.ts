@@ -10,7 +10,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSyntaxConstraint } from '../../server/engine/constraints/syntax';
 import { benchFiles, cutPoints } from './common';
-import { complete, loadEmbedded, newRunStats } from './model-run';
+import { complete, completeDetailed, loadEmbedded, newRunStats } from './model-run';
+import { checkCompletion, ParseChecker } from '../../server/grammar/parse-check';
 import { countParseErrors, parserFor } from './parse-errors';
 
 const arg = (name: string): string | undefined => {
@@ -46,6 +47,10 @@ interface Tally {
   syntaxExact: number;
   offSim: number;
   syntaxSim: number;
+  /** Syntax constraint + the tree-sitter check at the end (the service's default). */
+  check: number;
+  checkExact: number;
+  checkSim: number;
 }
 
 interface Case {
@@ -133,7 +138,10 @@ async function main(): Promise<void> {
   const model = await loadEmbedded();
   const cases = makeCases(heldOutDocs());
   process.stderr.write(`${cases.length} cases\n`);
-  const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 } };
+  const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 }, check: { valid: 0, exact: 0 } };
+  const checker = new ParseChecker((m) => process.stderr.write(`${m}\n`));
+  let nCheckChanged = 0;
+  const checkMs: number[] = [];
   const byKind: Record<string, Tally> = {};
   let nChanged = 0;
   // The unconstrained completion was already valid (tree-sitter) and the constraint changed it anyway.
@@ -147,13 +155,29 @@ async function main(): Promise<void> {
     const base = countParseErrors(parser, c.prefix + c.original + c.suffix);
     const plain = await complete(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix }, stats);
     const constraint = createSyntaxConstraint({ languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, tokenizer: model.tokenizer });
-    const constrained = await complete(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix, constraint }, stats);
+    const detailed = await completeDetailed(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix, constraint }, stats);
+    const constrained = detailed.text;
+    const checkParser = await checker.load(c.doc.languageId);
+    const checkedResult = checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens);
+    const checked = checkedResult?.text ?? constrained;
+    if (checkedResult !== undefined) checkMs.push(checkedResult.result.tMs);
+    if (checked !== constrained) nCheckChanged++;
     const okPlain = countParseErrors(parser, c.prefix + plain + c.suffix) <= base;
     const okSyntax = countParseErrors(parser, c.prefix + constrained + c.suffix) <= base;
+    const okCheck = countParseErrors(parser, c.prefix + checked + c.suffix) <= base;
     n++;
-    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0, offSim: 0, syntaxSim: 0 });
+    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0, offSim: 0, syntaxSim: 0, check: 0, checkExact: 0, checkSim: 0 });
     k.offSim += similarity(plain, c.original);
     k.syntaxSim += similarity(constrained, c.original);
+    k.checkSim += similarity(checked, c.original);
+    if (okCheck) {
+      rows.check.valid++;
+      k.check++;
+    }
+    if (exact(checked, c.original)) {
+      rows.check.exact++;
+      k.checkExact++;
+    }
     k.n++;
     if (okPlain) {
       rows.off.valid++;
@@ -183,6 +207,7 @@ async function main(): Promise<void> {
     tMinutes: Number(((performance.now() - t0) / 60_000).toFixed(1)),
     unconstrained: { valid: pct(rows.off.valid), exactMatch: pct(rows.off.exact) },
     syntax: { valid: pct(rows.syntax.valid), exactMatch: pct(rows.syntax.exact) },
+    syntaxAndParseCheck: { valid: pct(rows.check.valid), exactMatch: pct(rows.check.exact), changedByCheck: pct(nCheckChanged), checkMsP50: quantileOf(checkMs, 0.5), checkMsP95: quantileOf(checkMs, 0.95) },
     byKind: Object.fromEntries(
       Object.entries(byKind).map(([kind, v]) => [
         kind,
@@ -190,6 +215,7 @@ async function main(): Promise<void> {
           n: v.n,
           unconstrained: { valid: pct(v.off, v.n), exactMatch: pct(v.offExact, v.n), editSimilarity: pct(v.offSim, v.n) },
           syntax: { valid: pct(v.syntax, v.n), exactMatch: pct(v.syntaxExact, v.n), editSimilarity: pct(v.syntaxSim, v.n) },
+          syntaxAndParseCheck: { valid: pct(v.check, v.n), exactMatch: pct(v.checkExact, v.n), editSimilarity: pct(v.checkSim, v.n) },
         },
       ]),
     ),
@@ -199,13 +225,13 @@ async function main(): Promise<void> {
   };
   console.log(JSON.stringify(result, null, 2));
   const rowsOf = (label: string, v: Tally): string =>
-    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} | ${pct(v.offSim, v.n)} | ${pct(v.syntaxSim, v.n)} |`;
+    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.check, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} | ${pct(v.checkExact, v.n)} | ${pct(v.offSim, v.n)} | ${pct(v.syntaxSim, v.n)} | ${pct(v.checkSim, v.n)} |`;
   const kinds = Object.values(byKind);
   const sum = (f: (t: Tally) => number): number => kinds.reduce((acc, t) => acc + f(t), 0);
-  const all: Tally = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact, offSim: sum((t) => t.offSim), syntaxSim: sum((t) => t.syntaxSim) };
+  const all: Tally = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact, offSim: sum((t) => t.offSim), syntaxSim: sum((t) => t.syntaxSim), check: rows.check.valid, checkExact: rows.check.exact, checkSim: sum((t) => t.checkSim) };
   console.log(`
-| completions (greedy, specter-tiny) | valid, unconstrained | valid, syntax constraint | exact match, unconstrained | exact match, syntax constraint | edit similarity, unconstrained | edit similarity, syntax constraint |
-| --- | --- | --- | --- | --- | --- | --- |
+| completions (greedy, specter-tiny) | valid, unconstrained | valid, syntax constraint | valid, + parse check | exact match, unconstrained | exact match, syntax constraint | exact match, + parse check | edit similarity, unconstrained | edit similarity, syntax constraint | edit similarity, + parse check |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${Object.entries(byKind).map(([kind, v]) => rowsOf(kind, v)).join('\n')}
 ${rowsOf('all', all)}
 `);
@@ -215,3 +241,8 @@ ${rowsOf('all', all)}
 }
 
 void main();
+
+function quantileOf(values: number[], q: number): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length === 0 ? NaN : Number((v[Math.min(v.length - 1, Math.floor(q * v.length))] as number).toFixed(2));
+}

@@ -34,7 +34,9 @@ export interface EditorClient {
 }
 
 export async function startClient(serverPath: string, settings: Record<string, unknown>): Promise<EditorClient> {
-  const child: ChildProcess = spawn(process.execPath, [serverPath, '--stdio'], {
+  // SPECTER_SERVER_NODE_ARGS: extra Node flags for the server processes (e.g. `--cpu-prof`).
+  const nodeArgs = (process.env['SPECTER_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, serverPath, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
     // A server built outside the repo still finds onnxruntime-node.
     env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') },

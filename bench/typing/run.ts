@@ -22,6 +22,8 @@ export interface TypingBenchOptions {
   naiveDebounceMs?: number;
   /** `specter.completion` settings for both configurations. */
   completion?: Record<string, unknown>;
+  /** Further `specter.*` settings for both configurations (e.g. `{ monitor: { enabled: false } }`). */
+  settings?: Record<string, unknown>;
   log?: (line: string) => void;
 }
 
@@ -39,6 +41,8 @@ export interface ConfigResult {
   nPausesAnswered: number;
   cpuMsPerKey: number;
   forwardPerKey: number;
+  /** Tokens through the model (prefill and verified drafts included) per keystroke. */
+  tokensPerKey: number;
   /** Requests cancelled by a newer keystroke / requests sent. */
   cancelledShare: number;
   typeThroughRate: number;
@@ -101,10 +105,10 @@ export async function runTypingBench(opts: TypingBenchOptions = {}): Promise<Typ
   });
 
   const sides: Side[] = [
-    { name: 'specter', client: await startClient(serverPath, { completion }), debounce: { kind: 'adaptive' }, outcomes: [] },
+    { name: 'specter', client: await startClient(serverPath, { ...opts.settings, completion }), debounce: { kind: 'adaptive' }, outcomes: [] },
     {
       name: 'naive',
-      client: await startClient(serverPath, { completion, typing: { cache: false, typeThrough: false, prefetch: false, reuse: false } }),
+      client: await startClient(serverPath, { ...opts.settings, completion, typing: { cache: false, typeThrough: false, prefetch: false, reuse: false } }),
       debounce: { kind: 'fixed', ms: opts.naiveDebounceMs ?? 75 },
       outcomes: [],
     },
@@ -187,6 +191,7 @@ function summarize(side: Side): ConfigResult {
     nPausesAnswered: pauseLatencies.length,
     cpuMsPerKey: d((s) => s.cpuUserUs + s.cpuSystemUs) / 1000 / keys.length,
     forwardPerKey: d((s) => s.model?.nForward ?? 0) / keys.length,
+    tokensPerKey: d((s) => s.model?.nTokens ?? 0) / keys.length,
     cancelledShare: nRequests === 0 ? 0 : nCancelled / nRequests,
     typeThroughRate: d((s) => s.nTypeThrough) / nServerRequests,
     cacheHitRate: d((s) => s.nCacheHits) / nServerRequests,

@@ -17,6 +17,8 @@ export interface LoadOptions {
   variant: string;
   executionProvider: ExecutionProviderSetting;
   threads: number;
+  /** See SessionOptions.threadSpinning. */
+  threadSpinning?: boolean;
   log: (msg: string) => void;
 }
 

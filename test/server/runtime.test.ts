@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, prefillWithReuse, type LoadedModel, type ModelErrorCode } from '../../server/runtime/load-model';
+import { sessionOptions } from '../../server/runtime/session';
 import { coldLast, copyModelDir, fixtureDir, maxAbsDiff, noLog, removeDir, repoRoot, stepwise } from './runtime-helpers';
 
 const modelDir = process.env['SPECTER_TEST_MODEL'] ?? path.join(repoRoot, 'models', 'specter-tiny');
@@ -46,6 +47,19 @@ void describe('runtime on the default model', () => {
     assert.equal(model.lm.vocabSize, config['vocab_size']);
     assert.ok(model.lm.vocabSize >= model.tokenizer.vocabSize);
     assert.equal(model.lm.contextLength, model.config.contextLength);
+  });
+
+  void it('idle worker threads do not spin unless asked; logits are the same either way', async () => {
+    assert.deepEqual(sessionOptions('cpu', 0, false).extra, { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+    assert.equal(sessionOptions('cpu', 0, true).extra, undefined);
+    const spinning = await loadModel(modelDir, { ...loadOpts, threadSpinning: true });
+    assert.ok(spinning.ok);
+    try {
+      const ids = model.tokenizer.encode('def add(a, b):\n    return');
+      assert.ok(maxAbsDiff(await coldLast(model.lm, ids), await coldLast(spinning.value.lm, ids)) < 1e-4);
+    } finally {
+      await spinning.value.dispose();
+    }
   });
 
   void it('finds the special tokens and stop ids', () => {

@@ -1,0 +1,99 @@
+// The tree-sitter check at the end of a completion (server/grammar/parse-check.ts) with the real
+// parsers: tables of completions cut back or kept per language, then the check in the completion
+// service with the real model.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { countErrors, ParseChecker } from '../../server/grammar/parse-check';
+import { startService, type ServiceUnderTest } from './service-helpers';
+
+const checker = new ParseChecker(() => undefined);
+/** Every character offset is a token boundary here. */
+const everyChar = (text: string): number[] => Array.from({ length: text.length }, (_, i) => i + 1);
+
+describe('tree-sitter check: cut back where the completion adds parse errors', () => {
+  // [language, before, completion, after, expected kept completion]
+  const cases: [string, string, string, string, string][] = [
+    ['typescript', 'const x = foo(', 'a, b));', ');\n', 'a, b'],
+    ['typescript', 'const x = foo(', 'a, b', ');\n', 'a, b'],
+    ['typescript', 'function f(a: number) {\n  return a', ' + 1;\n}\n}', '\n}\n', ' + 1;\n'],
+    ['typescript', 'let s = ', '"abc";', '\n', '"abc";'],
+    ['javascript', 'if (ok) {\n  run(', ');\n  } else {', ');\n}\n', ''],
+    ['python', 'def f(x):\n    return x', ' +* 2', '\n', ' '],
+    ['python', 'def f(x):\n    return x', ' * 2', '\n', ' * 2'],
+    ['python', 'for i in range(3):\n    print(i', ')', ')\n', ''],
+    ['go', 'package main\n\nfunc f() int {\n\treturn 1', ' +', '\n}\n', ' '],
+    ['rust', 'fn f() -> i32 {\n    let x = 1', ';\n    x', '\n}\n', ';\n    x'],
+    ['java', 'class A {\n  int f() {\n    return 1', ';', '\n  }\n}\n', ';'],
+  ];
+  for (const [languageId, pre, text, post, expected] of cases) {
+    it(`${languageId}: ${JSON.stringify(pre.split('\n').at(-1))} + ${JSON.stringify(text)} → ${JSON.stringify(expected)}`, async () => {
+      const parser = await checker.load(languageId);
+      assert.ok(parser, `no ${languageId} parser`);
+      const r = checker.check(parser, { before: pre, after: post, text, boundaries: everyChar(text) });
+      assert.equal(text.slice(0, r.keepChars), expected);
+      assert.ok(r.errorsKept <= r.errorsWithout, 'kept text adds errors');
+    });
+  }
+
+  it('never changes a completion that adds no error, even where the window has errors of its own', async () => {
+    const parser = await checker.load('typescript');
+    assert.ok(parser);
+    const pre = '  }\n}\nfunction g() {\n  return ';
+    assert.ok(countErrors(parser, pre + '\n}\n') > 0, 'the window should carry an error of its own');
+    const r = checker.check(parser, { before: pre, after: '\n}\n', text: '1;', boundaries: [1, 2] });
+    assert.equal(r.keepChars, 2);
+    assert.equal(r.nParses, 2);
+  });
+
+  it('languages without a grammar get no parser; a bad grammar directory is logged, not thrown', async () => {
+    assert.equal(await checker.load('cobol'), undefined);
+    const logs: string[] = [];
+    const broken = new ParseChecker((m) => logs.push(m), '/nonexistent/tree-sitter');
+    assert.equal(broken.parserNow('python'), undefined);
+    assert.equal(await broken.load('python'), undefined);
+    assert.ok(logs.some((l) => /tree-sitter|parser/.test(l) && /lexical check only/.test(l)), logs.join('\n'));
+  });
+});
+
+describe('tree-sitter check in the completion service (real model)', () => {
+  let sut: ServiceUnderTest;
+  before(async () => {
+    sut = await startService((s) => ({ ...s, completion: { ...s.completion, maxTokens: 32 } }));
+  });
+  after(async () => sut.service.shutdown());
+
+  const prompts = [
+    { uri: 'file:///w/a.py', languageId: 'python', prefix: 'import os\n\n\ndef walk(root):\n    for name in os.listdir(root', suffix: '\n' },
+    { uri: 'file:///w/b.ts', languageId: 'typescript', prefix: 'export function sum(xs: number[]): number {\n  let total = 0;\n  for (const x of xs) {\n    total', suffix: '\n  }\n  return total;\n}\n' },
+    { uri: 'file:///w/c.js', languageId: 'javascript', prefix: "const fs = require('fs');\n\nfunction read(p) {\n  return fs.", suffix: '\n}\n' },
+    { uri: 'file:///w/d.py', languageId: 'python', prefix: 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        if', suffix: '\n' },
+    { uri: 'file:///w/e.ts', languageId: 'typescript', prefix: 'interface Point {\n  x: number;\n  y', suffix: '\n}\n' },
+    { uri: 'file:///w/f.py', languageId: 'python', prefix: 'def area(w, h):\n    return w *', suffix: '\n' },
+  ];
+
+  it('the checked completion is a prefix of the unchecked one and adds no more errors than no completion', async () => {
+    const base = sut.service.settings;
+    const parsers = new Map<string, Awaited<ReturnType<ParseChecker['load']>>>();
+    for (const p of prompts) parsers.set(p.languageId, await sut.service.parseChecker.load(p.languageId));
+    let nCut = 0;
+    for (const p of prompts) {
+      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck: false } };
+      const raw = await sut.service.complete(p);
+      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck: true } };
+      const checked = await sut.service.complete(p);
+      const rawText = raw.kind === 'ok' ? (raw.texts[0] ?? '') : '';
+      const text = checked.kind === 'ok' ? (checked.texts[0] ?? '') : '';
+      assert.ok(rawText.startsWith(text), `${p.uri}: ${JSON.stringify(text)} is not a prefix of ${JSON.stringify(rawText)}`);
+      const parser = parsers.get(p.languageId);
+      assert.ok(parser);
+      const errors = (t: string): number => countErrors(parser, p.prefix + t + p.suffix);
+      if (text !== rawText) {
+        nCut++;
+        assert.ok(errors(text) < errors(rawText), `${p.uri}: the cut did not remove errors`);
+      }
+      assert.ok(errors(text) <= errors(''), `${p.uri}: ${JSON.stringify(text)} adds parse errors`);
+    }
+    // Otherwise the test shows nothing: the model must have written something broken somewhere.
+    assert.ok(nCut > 0, 'no completion was cut back');
+  });
+});
