@@ -184,7 +184,7 @@ export class CompletionService {
         this.log(`Completion failed: ${outcome.message}`);
         return { kind: 'empty', reason: outcome.message };
       }
-      const checked = this.parseChecked(request.languageId, guarded.text, outcome.text, outcome.tokens, model, settings);
+      const checked = await this.parseChecked(request.languageId, guarded.text, outcome.text, outcome.tokens, model, settings);
       const stats: CompletionStats = {
         totalMs: outcome.tTotalMs,
         prefillMs: outcome.tPrefillMs,
@@ -204,7 +204,11 @@ export class CompletionService {
       this.lastSkipReason = undefined;
       this.publish({ ...this.hostStatus, last: stats });
       if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
-      return { kind: 'empty', reason: outcome.text.length > 0 ? 'the completion added syntax errors (tree-sitter check)' : `model produced nothing (${outcome.stopReason})` };
+      if (outcome.text.trim().length > 0) {
+        const shown = outcome.text.length > 60 ? `${outcome.text.slice(0, 57)}...` : outcome.text;
+        return { kind: 'empty', reason: `withheld the model's suggestion ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)` };
+      }
+      return { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})` };
     } catch (error) {
       // Boundary: an unexpected failure becomes an empty completion and a log line, never a crash.
       this.book.recordError();
@@ -363,7 +367,7 @@ export class CompletionService {
   documentOpened(uri: string, languageId: string, text: string): void {
     this.history.update(uri, text);
     void this.prepareGrammar(uri, languageId, text);
-    if (this.settings.constraints.mode !== 'off' && this.settings.constraints.parseCheck) void this.parseChecker.load(languageId);
+    if (this.settings.constraints.mode !== 'off' && this.settings.constraints.parseCheck !== 'off') void this.parseChecker.load(languageId);
     if (!this.settings.monitor.enabled) return;
     warmMonitor(this.sources(this.settings), { languageId, uri: filePath(uri), text });
   }
@@ -392,14 +396,15 @@ export class CompletionService {
   /**
    * specter.constraints.parseCheck: the completion cut back where tree-sitter finds that it adds
    * parse errors to the code around the cursor (server/grammar/parse-check.ts), with its tokens.
-   * Without a loaded parser for the language (it loads in the background) nothing changes.
+   * The first completion in a language waits for its parser (tens of milliseconds, once); a
+   * language without one, or a parser that failed to load, leaves the completion as it is.
    */
-  private parseChecked(languageId: string, around: { prefix: string; suffix: string }, text: string, tokens: number[], model: LoadedModel, settings: SpecterSettings): { text: string; tokens: number[] } {
+  private async parseChecked(languageId: string, around: { prefix: string; suffix: string }, text: string, tokens: number[], model: LoadedModel, settings: SpecterSettings): Promise<{ text: string; tokens: number[] }> {
     const c = settings.constraints;
-    if (c.mode === 'off' || !c.parseCheck || text.trim() === '') return { text, tokens };
-    const parser = this.parseChecker.parserNow(languageId);
+    if (c.mode === 'off' || c.parseCheck === 'off' || text.trim() === '') return { text, tokens };
+    const parser = this.parseChecker.parserNow(languageId) ?? (await this.parseChecker.load(languageId));
     if (parser === undefined) return { text, tokens };
-    return checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens);
+    return checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens, c.parseCheck);
   }
 
   private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {

@@ -38,8 +38,8 @@ export interface SpecterSettings {
     maskBudgetMs: number;
     /** `specter.grammars`: language id → XGrammar EBNF file. */
     grammars: Record<string, string>;
-    /** Cut a finished completion back where tree-sitter finds that it adds parse errors. */
-    parseCheck: boolean;
+    /** Cut a finished completion back where tree-sitter finds parse errors on its lines (off / relative / strict). */
+    parseCheck: 'off' | 'relative' | 'strict';
   };
   monitor: {
     enabled: boolean;
@@ -102,7 +102,7 @@ export const defaultSettings: SpecterSettings = {
     gamma: 4,
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
-  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: true },
+  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative' },
   monitor: { enabled: true, budgetMs: 250, servers: {} },
 };
 

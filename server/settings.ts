@@ -79,7 +79,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       mode: (['off', 'syntax', 'all'] as const).find((m) => m === obj(s['constraints'])['mode']) ?? d.constraints.mode,
       maskBudgetMs: num(obj(s['constraints'])['maskBudgetMs'], d.constraints.maskBudgetMs, 1, 10_000),
       grammars: Object.fromEntries(Object.entries(obj(s['grammars'])).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')),
-      parseCheck: bool(obj(s['constraints'])['parseCheck'], d.constraints.parseCheck),
+      parseCheck: (['off', 'relative', 'strict'] as const).find((m) => m === obj(s['constraints'])['parseCheck']) ?? d.constraints.parseCheck,
     },
     monitor: {
       enabled: bool(mo['enabled'], d.monitor.enabled),

@@ -47,10 +47,14 @@ interface Tally {
   syntaxExact: number;
   offSim: number;
   syntaxSim: number;
-  /** Syntax constraint + the tree-sitter check at the end (the service's default). */
+  /** Syntax constraint + the tree-sitter check at the end, `relative` (the service's default). */
   check: number;
   checkExact: number;
   checkSim: number;
+  /** The same with the check `strict`. */
+  strict: number;
+  strictExact: number;
+  strictSim: number;
 }
 
 interface Case {
@@ -138,7 +142,8 @@ async function main(): Promise<void> {
   const model = await loadEmbedded();
   const cases = makeCases(heldOutDocs());
   process.stderr.write(`${cases.length} cases\n`);
-  const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 }, check: { valid: 0, exact: 0 } };
+  const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 }, check: { valid: 0, exact: 0 }, strict: { valid: 0, exact: 0 } };
+  let nStrictChanged = 0;
   const checker = new ParseChecker((m) => process.stderr.write(`${m}\n`));
   let nCheckChanged = 0;
   const checkMs: number[] = [];
@@ -160,13 +165,26 @@ async function main(): Promise<void> {
     const checkParser = await checker.load(c.doc.languageId);
     const checkedResult = checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens);
     const checked = checkedResult?.text ?? constrained;
+    const strictResult = checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens, 'strict');
+    const strict = strictResult?.text ?? constrained;
+    if (strict !== constrained) nStrictChanged++;
     if (checkedResult !== undefined) checkMs.push(checkedResult.result.tMs);
     if (checked !== constrained) nCheckChanged++;
     const okPlain = countParseErrors(parser, c.prefix + plain + c.suffix) <= base;
     const okSyntax = countParseErrors(parser, c.prefix + constrained + c.suffix) <= base;
     const okCheck = countParseErrors(parser, c.prefix + checked + c.suffix) <= base;
+    const okStrict = countParseErrors(parser, c.prefix + strict + c.suffix) <= base;
     n++;
-    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0, offSim: 0, syntaxSim: 0, check: 0, checkExact: 0, checkSim: 0 });
+    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0, offSim: 0, syntaxSim: 0, check: 0, checkExact: 0, checkSim: 0, strict: 0, strictExact: 0, strictSim: 0 });
+    k.strictSim += similarity(strict, c.original);
+    if (okStrict) {
+      rows.strict.valid++;
+      k.strict++;
+    }
+    if (exact(strict, c.original)) {
+      rows.strict.exact++;
+      k.strictExact++;
+    }
     k.offSim += similarity(plain, c.original);
     k.syntaxSim += similarity(constrained, c.original);
     k.checkSim += similarity(checked, c.original);
@@ -207,6 +225,7 @@ async function main(): Promise<void> {
     tMinutes: Number(((performance.now() - t0) / 60_000).toFixed(1)),
     unconstrained: { valid: pct(rows.off.valid), exactMatch: pct(rows.off.exact) },
     syntax: { valid: pct(rows.syntax.valid), exactMatch: pct(rows.syntax.exact) },
+    syntaxAndStrictParseCheck: { valid: pct(rows.strict.valid), exactMatch: pct(rows.strict.exact), changedByCheck: pct(nStrictChanged) },
     syntaxAndParseCheck: { valid: pct(rows.check.valid), exactMatch: pct(rows.check.exact), changedByCheck: pct(nCheckChanged), checkMsP50: quantileOf(checkMs, 0.5), checkMsP95: quantileOf(checkMs, 0.95) },
     byKind: Object.fromEntries(
       Object.entries(byKind).map(([kind, v]) => [
@@ -216,6 +235,7 @@ async function main(): Promise<void> {
           unconstrained: { valid: pct(v.off, v.n), exactMatch: pct(v.offExact, v.n), editSimilarity: pct(v.offSim, v.n) },
           syntax: { valid: pct(v.syntax, v.n), exactMatch: pct(v.syntaxExact, v.n), editSimilarity: pct(v.syntaxSim, v.n) },
           syntaxAndParseCheck: { valid: pct(v.check, v.n), exactMatch: pct(v.checkExact, v.n), editSimilarity: pct(v.checkSim, v.n) },
+          syntaxAndStrictParseCheck: { valid: pct(v.strict, v.n), exactMatch: pct(v.strictExact, v.n), editSimilarity: pct(v.strictSim, v.n) },
         },
       ]),
     ),
@@ -225,13 +245,13 @@ async function main(): Promise<void> {
   };
   console.log(JSON.stringify(result, null, 2));
   const rowsOf = (label: string, v: Tally): string =>
-    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.check, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} | ${pct(v.checkExact, v.n)} | ${pct(v.offSim, v.n)} | ${pct(v.syntaxSim, v.n)} | ${pct(v.checkSim, v.n)} |`;
+    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.check, v.n)} | ${pct(v.strict, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} | ${pct(v.checkExact, v.n)} | ${pct(v.strictExact, v.n)} | ${pct(v.offSim, v.n)} | ${pct(v.syntaxSim, v.n)} | ${pct(v.checkSim, v.n)} | ${pct(v.strictSim, v.n)} |`;
   const kinds = Object.values(byKind);
   const sum = (f: (t: Tally) => number): number => kinds.reduce((acc, t) => acc + f(t), 0);
-  const all: Tally = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact, offSim: sum((t) => t.offSim), syntaxSim: sum((t) => t.syntaxSim), check: rows.check.valid, checkExact: rows.check.exact, checkSim: sum((t) => t.checkSim) };
+  const all: Tally = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact, offSim: sum((t) => t.offSim), syntaxSim: sum((t) => t.syntaxSim), check: rows.check.valid, checkExact: rows.check.exact, checkSim: sum((t) => t.checkSim), strict: rows.strict.valid, strictExact: rows.strict.exact, strictSim: sum((t) => t.strictSim) };
   console.log(`
-| completions (greedy, specter-tiny) | valid, unconstrained | valid, syntax constraint | valid, + parse check | exact match, unconstrained | exact match, syntax constraint | exact match, + parse check | edit similarity, unconstrained | edit similarity, syntax constraint | edit similarity, + parse check |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| completions (greedy, specter-tiny) | valid: unconstrained | syntax constraint | + parse check (relative) | + parse check (strict) | exact match: unconstrained | syntax | relative | strict | edit similarity: unconstrained | syntax | relative | strict |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${Object.entries(byKind).map(([kind, v]) => rowsOf(kind, v)).join('\n')}
 ${rowsOf('all', all)}
 `);

@@ -1,13 +1,14 @@
 // Tree-sitter check at the end of a completion. The built-in syntax constraint is lexical: it keeps
 // brackets, strings, comments and Python indentation consistent, but cannot see grammar (`if x`
 // without its colon, `return true, k = …`, a member where a statement belongs). After decoding,
-// the text around the cursor is parsed with the completion and without it (@vscode/tree-sitter-wasm,
-// the parsers VS Code uses); a completion that adds parse errors is cut back to the longest token
-// boundary with the fewest errors — possibly to nothing. A completion that adds no error is never
-// changed, so the check cannot alter an already valid suggestion.
+// the text around the cursor is parsed with the completion (@vscode/tree-sitter-wasm, the parsers
+// VS Code uses) and parse errors that start on the lines the completion touches are counted. By
+// default (`relative`) a completion that has more of them than no completion at all is cut back
+// to the longest token end with the fewest — possibly to nothing; `strict` shows a completion only
+// where its lines parse. A completion that leaves its lines clean is never changed.
 //
-// Only relative counts matter: the parsed text is the window the model saw (it may start inside a
-// function and carry errors of its own), the same window with and without the completion.
+// The parsed text is the window the model saw (it may start inside a function and carry errors of
+// its own); only errors that start on the completion's lines count.
 import { dirname, join } from 'node:path';
 import type { TokenizerLike } from '../engine/model';
 
@@ -30,10 +31,13 @@ export function hasParseGrammar(languageId: string): boolean {
   return grammarFiles[languageId] !== undefined;
 }
 
+/** How a completion with parse errors on its lines is cut back (see ParseChecker.check). */
+export type ParseCheckMode = 'strict' | 'relative';
+
 export interface ParseCheckResult {
   /** The completion is `text.slice(0, keepChars)`. */
   keepChars: number;
-  /** Parse errors (ERROR + MISSING nodes) without the completion, with all of it, with what is kept. */
+  /** Parse errors (ERROR + MISSING nodes) starting on the completion's lines: without the completion (NaN when not parsed), with all of it, with what is kept. */
   errorsWithout: number;
   errorsFull: number;
   errorsKept: number;
@@ -98,35 +102,48 @@ export class ParseChecker {
     return p;
   }
 
-  /** Cuts `text` back where it would add parse errors. Synchronous: parsing takes milliseconds. */
-  check(parser: Parser, input: ParseCheckInput): ParseCheckResult {
+  /**
+   * Counts parse errors that start on the lines the completion touches (from the cursor's line to
+   * the line it ends on, and the next line with code: a `}` the completion made one too many);
+   * errors elsewhere in the window (it may start inside a function) do not count, nor does an
+   * error node that encloses the cursor's line from further up. Then, by `mode`:
+   * - `strict`: the longest of the whole completion, a cut at one of `boundaries`, or nothing, with
+   *   no such error;
+   * - `relative`: the whole completion when it has no more errors than no completion at all;
+   *   otherwise the longest cut with the fewest (possibly nothing).
+   * A completion with no such error is never changed. Synchronous (a parse takes milliseconds);
+   * shorter candidates are tried, longest first, until `budgetMs`.
+   */
+  check(parser: Parser, input: ParseCheckInput, mode: ParseCheckMode = 'relative'): ParseCheckResult {
     const t0 = performance.now();
     const budget = input.budgetMs ?? tDefaultBudgetMs;
+    const lineStart = input.before.lastIndexOf('\n') + 1;
     let nParses = 0;
     const errors = (n: number): number => {
       nParses++;
-      return countErrors(parser, input.before + input.text.slice(0, n) + input.after);
+      const text = input.before + input.text.slice(0, n) + input.after;
+      return countErrors(parser, text, lineStart, spanEnd(text, input.before.length + n));
     };
     const full = input.text.length;
     const errorsFull = errors(full);
+    const done = (keepChars: number, errorsKept: number, errorsWithout: number): ParseCheckResult => ({ keepChars, errorsWithout, errorsFull, errorsKept, nParses, tMs: performance.now() - t0 });
+    if (errorsFull === 0) return done(full, 0, NaN);
     const errorsWithout = errors(0);
-    const done = (keepChars: number, errorsKept: number): ParseCheckResult => ({ keepChars, errorsWithout, errorsFull, errorsKept, nParses, tMs: performance.now() - t0 });
-    if (errorsFull <= errorsWithout) return done(full, errorsFull);
+    if (mode === 'relative' && errorsFull <= errorsWithout) return done(full, errorsFull, errorsWithout);
     let best = 0;
     let bestErrors = errorsWithout;
     const candidates = [...new Set(input.boundaries)].filter((b) => b > 0 && b < full).sort((a, b) => b - a);
     for (const b of candidates) {
       if (performance.now() - t0 > budget) break;
       const e = errors(b);
-      // Fewest errors, then longest (candidates come longest first).
-      if (e < bestErrors || (e === bestErrors && b > best)) {
+      // Longest first: the first clean candidate is the longest clean one.
+      if (e === 0) return done(b, 0, errorsWithout);
+      if (mode === 'relative' && e < bestErrors) {
         best = b;
         bestErrors = e;
       }
-      // Longest first: the first clean candidate is the longest clean one.
-      if (e === 0) break;
     }
-    return done(best, bestErrors);
+    return mode === 'strict' ? done(0, errorsWithout, errorsWithout) : done(best, bestErrors, errorsWithout);
   }
 
   private dir(): string {
@@ -150,8 +167,21 @@ export class ParseChecker {
   }
 }
 
-/** ERROR + MISSING nodes in the parse of `text` (only subtrees that contain errors are walked). */
-export function countErrors(parser: Parser, text: string): number {
+/** End of the next line with code after the line holding `offset` (end of text when there is none). */
+function spanEnd(text: string, offset: number): number {
+  const lineEnd = text.indexOf('\n', offset);
+  if (lineEnd < 0) return text.length;
+  const next = text.slice(lineEnd).search(/\S/);
+  if (next < 0) return text.length;
+  const nextEnd = text.indexOf('\n', lineEnd + next);
+  return nextEnd < 0 ? text.length : nextEnd;
+}
+
+/**
+ * ERROR and MISSING nodes in the parse of `text` that start in [from, to] (default: anywhere); only
+ * subtrees that contain errors are walked.
+ */
+export function countErrors(parser: Parser, text: string, from = 0, to = Number.POSITIVE_INFINITY): number {
   const tree = parser.parse(text);
   if (tree === null) return Number.POSITIVE_INFINITY;
   const cursor = tree.walk();
@@ -159,7 +189,7 @@ export function countErrors(parser: Parser, text: string): number {
     let n = 0;
     for (;;) {
       const node = cursor.currentNode;
-      if (node.isError || node.isMissing) n++;
+      if ((node.isError || node.isMissing) && node.startIndex >= from && node.startIndex <= to) n++;
       if (node.hasError && cursor.gotoFirstChild()) continue;
       while (!cursor.gotoNextSibling()) {
         if (!cursor.gotoParent()) return n;
@@ -185,10 +215,11 @@ export function checkCompletion(
   around: { prefix: string; suffix: string },
   text: string,
   tokens: number[],
+  mode: ParseCheckMode = 'relative',
 ): { text: string; tokens: number[]; result: ParseCheckResult } {
   // ends[i]: characters of the completion once tokens[0..i] are decoded (non-decreasing).
   const ends = tokens.map((_, i) => tokenizer.decode(tokens.slice(0, i + 1)).length);
-  const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends });
+  const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends }, mode);
   if (result.keepChars >= text.length) return { text, tokens, result };
   return { text: text.slice(0, result.keepChars), tokens: tokens.slice(0, ends.filter((b) => b <= result.keepChars).length), result };
 }

@@ -25,24 +25,49 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     ['rust', 'fn f() -> i32 {\n    let x = 1', ';\n    x', '\n}\n', ';\n    x'],
     ['java', 'class A {\n  int f() {\n    return 1', ';', '\n  }\n}\n', ';'],
   ];
+  // relative: [language, before, completion, after, kept under relative, kept under strict]
+  const relative: [string, string, string, string, string, string][] = [
+    // No completion leaves `total +=` broken too: relative keeps the (broken) suggestion, strict cuts it
+    // to its longest clean start (every character is a boundary here; `if` is one token in practice).
+    ['python', 'def f(xs):\n    total = 0\n    for x in xs:\n        total += ', 'if not x:', '\n    return total\n', 'if not x:', 'i'],
+    ['typescript', 'const x = foo(', 'a, b));', ');\n', 'a, b', 'a, b'],
+    ['python', 'def f(x):\n    return x', ' +* 2', '\n', ' ', ' '],
+  ];
+  for (const [languageId, pre, text, post, keptRelative, keptStrict] of relative) {
+    it(`${languageId}: ${JSON.stringify(text)} → relative ${JSON.stringify(keptRelative)}, strict ${JSON.stringify(keptStrict)}`, async () => {
+      const parser = await checker.load(languageId);
+      assert.ok(parser);
+      const input = { before: pre, after: post, text, boundaries: everyChar(text) };
+      assert.equal(text.slice(0, checker.check(parser, input, 'relative').keepChars), keptRelative);
+      assert.equal(text.slice(0, checker.check(parser, input, 'strict').keepChars), keptStrict);
+    });
+  }
   for (const [languageId, pre, text, post, expected] of cases) {
     it(`${languageId}: ${JSON.stringify(pre.split('\n').at(-1))} + ${JSON.stringify(text)} → ${JSON.stringify(expected)}`, async () => {
       const parser = await checker.load(languageId);
       assert.ok(parser, `no ${languageId} parser`);
-      const r = checker.check(parser, { before: pre, after: post, text, boundaries: everyChar(text) });
+      const r = checker.check(parser, { before: pre, after: post, text, boundaries: everyChar(text) }, 'strict');
       assert.equal(text.slice(0, r.keepChars), expected);
-      assert.ok(r.errorsKept <= r.errorsWithout, 'kept text adds errors');
+      if (r.keepChars > 0) assert.equal(r.errorsKept, 0, 'kept text leaves a parse error on its lines');
     });
   }
 
-  it('never changes a completion that adds no error, even where the window has errors of its own', async () => {
+  it('never changes a completion whose lines parse, even where the window has errors of its own', async () => {
     const parser = await checker.load('typescript');
     assert.ok(parser);
     const pre = '  }\n}\nfunction g() {\n  return ';
-    assert.ok(countErrors(parser, pre + '\n}\n') > 0, 'the window should carry an error of its own');
+    assert.ok(countErrors(parser, pre + '1;\n}\n') > 0, 'the window should carry an error of its own');
     const r = checker.check(parser, { before: pre, after: '\n}\n', text: '1;', boundaries: [1, 2] });
     assert.equal(r.keepChars, 2);
-    assert.equal(r.nParses, 2);
+    assert.equal(r.nParses, 1);
+  });
+
+  it('counts only errors that start on the completion lines', async () => {
+    const parser = await checker.load('python');
+    assert.ok(parser);
+    const text = 'x = (\ny = 1\nz = 2\n';
+    assert.ok(countErrors(parser, text) > 0);
+    assert.equal(countErrors(parser, text, text.indexOf('z'), text.length), 0);
   });
 
   it('languages without a grammar get no parser; a bad grammar directory is logged, not thrown', async () => {
@@ -71,27 +96,37 @@ describe('tree-sitter check in the completion service (real model)', () => {
     { uri: 'file:///w/f.py', languageId: 'python', prefix: 'def area(w, h):\n    return w *', suffix: '\n' },
   ];
 
-  it('the checked completion is a prefix of the unchecked one and adds no more errors than no completion', async () => {
+  it('relative is the default; checked completions are prefixes of unchecked ones; strict ones parse', async () => {
     const base = sut.service.settings;
+    assert.equal(base.constraints.parseCheck, 'relative');
     const parsers = new Map<string, Awaited<ReturnType<ParseChecker['load']>>>();
     for (const p of prompts) parsers.set(p.languageId, await sut.service.parseChecker.load(p.languageId));
     let nCut = 0;
+    const run = async (p: (typeof prompts)[number], parseCheck: 'off' | 'relative' | 'strict'): Promise<string> => {
+      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck } };
+      const r = await sut.service.complete(p);
+      return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
+    };
     for (const p of prompts) {
-      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck: false } };
-      const raw = await sut.service.complete(p);
-      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck: true } };
-      const checked = await sut.service.complete(p);
-      const rawText = raw.kind === 'ok' ? (raw.texts[0] ?? '') : '';
-      const text = checked.kind === 'ok' ? (checked.texts[0] ?? '') : '';
-      assert.ok(rawText.startsWith(text), `${p.uri}: ${JSON.stringify(text)} is not a prefix of ${JSON.stringify(rawText)}`);
+      const rawText = await run(p, 'off');
+      const relativeText = await run(p, 'relative');
+      const text = await run(p, 'strict');
+      assert.ok(rawText.startsWith(relativeText), `${p.uri}: ${JSON.stringify(relativeText)} is not a prefix of ${JSON.stringify(rawText)}`);
+      assert.ok(relativeText.startsWith(text), `${p.uri}: strict ${JSON.stringify(text)} is not a prefix of relative ${JSON.stringify(relativeText)}`);
       const parser = parsers.get(p.languageId);
       assert.ok(parser);
-      const errors = (t: string): number => countErrors(parser, p.prefix + t + p.suffix);
+      // Parse errors that start on the lines the completion touches (from the cursor's line on).
+      const errors = (t: string): number => {
+        const all = p.prefix + t + p.suffix;
+        const end = all.indexOf('\n', p.prefix.length + t.length);
+        return countErrors(parser, all, p.prefix.lastIndexOf('\n') + 1, end < 0 ? all.length : end);
+      };
       if (text !== rawText) {
         nCut++;
-        assert.ok(errors(text) < errors(rawText), `${p.uri}: the cut did not remove errors`);
+        assert.ok(errors(rawText) > 0, `${p.uri}: a clean completion was cut: ${JSON.stringify(rawText)}`);
       }
-      assert.ok(errors(text) <= errors(''), `${p.uri}: ${JSON.stringify(text)} adds parse errors`);
+      if (relativeText !== rawText) assert.ok(errors(relativeText) < errors(rawText), `${p.uri}: relative cut without removing errors`);
+      if (text !== '') assert.equal(errors(text), 0, `${p.uri}: ${JSON.stringify(text)} leaves parse errors on its lines`);
     }
     // Otherwise the test shows nothing: the model must have written something broken somewhere.
     assert.ok(nCut > 0, 'no completion was cut back');

@@ -20,6 +20,15 @@ describe('parseSettings', () => {
       assert.equal(s.completion.maxTokens, defaultSettings.completion.maxTokens);
     } },
     { name: 'empty variant falls back to model', raw: { modelVariant: '' }, check: (s) => assert.equal(s.modelVariant, 'model') },
+    { name: 'multiline, parse check and thread spinning: known values kept, others default', raw: { completion: { multiline: 'never' }, constraints: { parseCheck: 'strict' }, threadSpinning: true }, check: (s) => {
+      assert.equal(s.completion.multiline, 'never');
+      assert.equal(s.constraints.parseCheck, 'strict');
+      assert.equal(s.threadSpinning, true);
+      const bad = parseSettings({ completion: { multiline: 'sometimes' }, constraints: { parseCheck: true }, threadSpinning: 'yes' });
+      assert.equal(bad.completion.multiline, 'auto');
+      assert.equal(bad.constraints.parseCheck, 'relative');
+      assert.equal(bad.threadSpinning, false);
+    } },
   ];
   for (const c of cases) it(c.name, () => c.check(parseSettings(c.raw)));
 });
