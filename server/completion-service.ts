@@ -14,6 +14,7 @@ import {
   defaultSettings,
   type CompletionStats,
   type PanelCompletionsResult,
+  type PanelDraft,
   type PanelProgressParams,
   type SpecterSettings,
   type StatsResult,
@@ -230,7 +231,10 @@ export class CompletionService {
       const guarded = guardInput(request.prefix, request.suffix, settings.completion.maxPrefixTokens, settings.completion.maxSuffixTokens);
       if (!guarded.ok) return { id, drafts: [], reason: guarded.reason };
       let tLastMs = 0;
+      // The drafts so far: a cancelled request returns them (protocol.ts), marked not done.
+      let soFar: PanelDraft[] = [];
       const onProgress = (drafts: readonly { text: string; done: boolean }[]): void => {
+        soFar = drafts.map((x) => ({ text: x.text, done: false }));
         const tNowMs = performance.now();
         if (tNowMs - tLastMs < 50) return;
         tLastMs = tNowMs;
@@ -240,7 +244,7 @@ export class CompletionService {
       try {
         // The panel is asked for on purpose: its drafts may always run over several lines.
         const r = await this.drafts(model, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, 'always', inner, onProgress);
-        if (r.kind === 'cancelled') return { id, drafts: [], cancelled: true };
+        if (r.kind === 'cancelled') return { id, drafts: soFar, cancelled: true };
         if (r.kind === 'error') return { id, drafts: [], reason: r.message };
         if (r.kind === 'empty') return { id, drafts: [], reason: r.reason };
         return { id, drafts: r.drafts.map((x) => ({ text: x.text, done: true, stopReason: x.stopReason })), mode: r.stats.mode, stats: this.recordDrafts(r.stats) };
