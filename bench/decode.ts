@@ -117,18 +117,32 @@ export async function benchReuse(nTasks: number): Promise<Record<string, unknown
     .filter((t) => t.prefix.length > 1)
     .slice(0, nTasks);
   const warm: number[] = [], cold: number[] = [], ratio: number[] = [], prefillRatio: number[] = [], promptTokens: number[] = [], reused: number[] = [], generated: number[] = [];
+  // Wall time of service.complete: the decode loop plus prompt building, constraints and the parse check.
+  const warmWall: number[] = [], coldWall: number[] = [], wallRatio: number[] = [];
+  let tWallMs = 0;
+  const timed = async <T,>(f: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await f();
+    tWallMs = performance.now() - t0;
+    return out;
+  };
   let nSame = 0;
   for (const [i, t] of tasks.entries()) {
     const req = { uri: `bench/${t.path}`, languageId: t.language, prefix: t.prefix, suffix: t.suffix };
     const previous = { ...req, prefix: t.prefix.slice(0, -1) };
+    let tColdWallMs = 0, tWarmWallMs = 0;
     const runCold = async (): Promise<Awaited<ReturnType<typeof service.complete>>> => {
       model.lm.truncate(0);
-      return service.complete(req);
+      const out = await timed(() => service.complete(req));
+      tColdWallMs = tWallMs;
+      return out;
     };
     const runWarm = async (): Promise<Awaited<ReturnType<typeof service.complete>>> => {
       model.lm.truncate(0);
       await service.complete(previous);
-      return service.complete(req);
+      const out = await timed(() => service.complete(req));
+      tWarmWallMs = tWallMs;
+      return out;
     };
     const c = i % 2 === 0 ? await runCold() : undefined;
     const w = await runWarm();
@@ -138,6 +152,9 @@ export async function benchReuse(nTasks: number): Promise<Record<string, unknown
     cold.push(c2.stats.totalMs);
     warm.push(w.stats.totalMs);
     ratio.push(w.stats.totalMs / c2.stats.totalMs);
+    coldWall.push(tColdWallMs);
+    warmWall.push(tWarmWallMs);
+    wallRatio.push(tWarmWallMs / tColdWallMs);
     prefillRatio.push(w.stats.prefillMs / c2.stats.prefillMs);
     promptTokens.push(w.stats.promptTokens);
     reused.push(w.stats.reusedTokens);
@@ -154,6 +171,9 @@ export async function benchReuse(nTasks: number): Promise<Record<string, unknown
     coldMs: spread(cold),
     warmMs: spread(warm),
     warmOverCold: spread(ratio),
+    coldWallMs: spread(coldWall),
+    warmWallMs: spread(warmWall),
+    wallWarmOverCold: spread(wallRatio),
     prefillWarmOverCold: spread(prefillRatio),
   };
 }
@@ -179,8 +199,9 @@ export async function runDecodeBenches(reps: number, nReuseTasks = 60): Promise<
     '',
     `Completion after one typed character: ${r['nMeasured']} held-out mid-line tasks (bench/tasks/line-completion.jsonl), real completion service with default settings; the previous keystroke is the prefix without its last character. Warm = the KV cache holds that keystroke's prompt; cold = empty cache. Prompt ${fmtSpread(rs('promptTokens'), 0)} tokens, of which reused when warm ${fmtSpread(rs('reusedTokens'), 0)}; generated ${fmtSpread(rs('generatedTokens'), 0)} tokens; same text warm and cold in ${r['sameText']}/${r['nMeasured']} tasks. Per-task ratios, median (p10–p90):`,
     '',
-    table(['cold ms', 'warm (reuse) ms', 'prefill warm / cold', 'completion warm / cold'], [
-      [fmtSpread(rs('coldMs')), fmtSpread(rs('warmMs')), fmtSpread(rs('prefillWarmOverCold'), 2), `**${fmtSpread(rs('warmOverCold'), 2)}** (goal ≤ 0.20)`],
+    table(['measured', 'cold ms', 'warm (reuse) ms', 'prefill warm / cold', 'completion warm / cold'], [
+      ['decode loop (stats.totalMs: prefill + decode)', fmtSpread(rs('coldMs')), fmtSpread(rs('warmMs')), fmtSpread(rs('prefillWarmOverCold'), 2), `**${fmtSpread(rs('warmOverCold'), 2)}** (goal ≤ 0.20)`],
+      ['whole request (service.complete: + prompt, constraints, parse check)', fmtSpread(rs('coldWallMs')), fmtSpread(rs('warmWallMs')), '', `${fmtSpread(rs('wallWarmOverCold'), 2)}`],
     ]),
   ].join('\n');
   updateBenchmarksMd('decode', body);

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { intersect, type Constraint } from '../../server/engine/constraint';
 import type { GrammarConstraint } from '../../server/grammar/grammar-constraint';
 import { createSyntaxConstraint } from '../../server/engine/constraints/syntax';
-import { ConstraintFactory, defaultConstraintSettings } from '../../server/grammar/index';
+import { ConstraintFactory, defaultConstraintSettings, jsonBlankRunFor } from '../../server/grammar/index';
 import { blankJsonComments } from '../../server/grammar/json-text';
 import packageSchema from '../../server/grammar/schemas/package.schema.json';
 import tsconfigSchema from '../../server/grammar/schemas/tsconfig.schema.json';
@@ -106,11 +106,13 @@ async function main(): Promise<void> {
           if (mode === 'syntax') constraint = createSyntaxConstraint({ languageId, prefix, suffix, tokenizer: model.tokenizer });
           let grammar: GrammarConstraint | undefined;
           if (mode === 'all') {
-            // What createConstraints returns (syntax ∩ schema), built here so the matcher can be disposed.
+            // What createConstraints returns (syntax ∩ schema ∩ blank-run cap), built here so the matcher can be disposed.
             const syntax = createSyntaxConstraint({ languageId, prefix, suffix, tokenizer: model.tokenizer });
             grammar = await factory.grammarConstraint({ languageId, documentPath: path, prefix, suffix, tokenizer: model.tokenizer, settings: defaultConstraintSettings });
             if (grammar === undefined) nGrammarMissing++;
-            constraint = syntax !== undefined && grammar !== undefined ? intersect([syntax, grammar]) : (syntax ?? grammar);
+            const blanks = grammar !== undefined ? jsonBlankRunFor({ languageId, prefix, suffix, tokenizer: model.tokenizer }) : undefined;
+            const parts = [syntax, grammar, blanks].filter((c): c is Constraint => c !== undefined);
+            constraint = parts.length === 1 ? parts[0] : parts.length > 1 ? intersect(parts) : undefined;
           }
           const completion = await complete(model, { languageId, path, prefix, suffix, constraint, maxLines: 4 }, mode === 'off' ? newRunStats() : stats[mode]);
           if (grammar?.stats.offReason !== undefined) nGrammarOff++;

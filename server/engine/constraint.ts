@@ -28,6 +28,8 @@ export interface Constraint {
    * The loop awaits it; the constraint applies its own time budget and resolves unconstrained on timeout.
    */
   pending?(): Promise<void> | undefined;
+  /** Releases what the constraint holds (a grammar matcher goes back to its pool for the next keystroke). */
+  dispose?(): void;
 }
 
 /** The intersection of several constraints: a token is allowed when every member allows it. */
@@ -57,5 +59,6 @@ export function intersect(constraints: readonly Constraint[]): Constraint {
       const waits = constraints.map((c) => c.pending?.()).filter((p): p is Promise<void> => p !== undefined);
       return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
     },
+    dispose: () => constraints.forEach((c) => c.dispose?.()),
   };
 }

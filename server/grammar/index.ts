@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { intersect, type Constraint } from '../engine/constraint';
 import { createSyntaxConstraint } from '../engine/constraints/syntax';
+import { createBlankRunConstraint } from '../engine/constraints/blank-run';
 import type { TokenizerLike } from '../engine/model';
 import { GrammarConstraint } from './grammar-constraint';
 import { PrefixMatchers } from './prefix-matchers';
@@ -80,8 +81,10 @@ export class ConstraintFactory {
     if (o.settings.mode === 'off') return undefined;
     const syntax = createSyntaxConstraint({ languageId: o.languageId, prefix: o.prefix, suffix: o.suffix, tokenizer: o.tokenizer, maskBudgetMs: o.settings.maskBudgetMs });
     const grammar = o.settings.mode === 'all' ? await this.grammarConstraint(o) : undefined;
-    if (syntax !== undefined && grammar !== undefined) return intersect([syntax, grammar]);
-    return syntax ?? grammar;
+    const parts: Constraint[] = [syntax, grammar].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    const blanks = grammar !== undefined ? jsonBlankRunFor(o) : undefined;
+    if (blanks !== undefined) parts.push(blanks);
+    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
   }
 
   /**
@@ -166,12 +169,10 @@ export class ConstraintFactory {
       return undefined;
     }
     const choice = sel.choice;
-    // Counted on the text the matcher is fed: comments blanked to spaces.
-    const maxWhitespace = whitespaceCap(blankJsonComments(o.prefix + o.suffix));
     return {
-      key: `schema:${choice.key}:ws${maxWhitespace}`,
+      key: `schema:${choice.key}`,
       label: `JSON schema ${choice.source}`,
-      load: async () => ({ kind: 'json-schema', schema: JSON.stringify(anyOrderSchema(JSON.parse(await choice.load()))), maxWhitespace }),
+      load: async () => ({ kind: 'json-schema', schema: JSON.stringify(anyOrderSchema(JSON.parse(await choice.load()))) }),
     };
   }
 
@@ -203,10 +204,19 @@ export function prepareConstraints(o: Parameters<ConstraintFactory['prepare']>[0
 }
 
 /**
- * The longest run of blanks a schema-constrained JSON completion may write between two tokens: the
- * document's own longest run (so its text stays in the grammar's language), rounded up to a
- * multiple of 16 (few distinct compiled grammars), at least 16. Without a cap a model that the
- * schema keeps from its preferred text can fill the whole token budget with blanks.
+ * For a JSON document under a schema grammar: the cap on blank runs. The schema keeps the model
+ * from the text it prefers, and without a cap it may fill its whole budget with whitespace, which
+ * the grammar allows (engine/constraints/blank-run.ts). Undefined for other languages.
+ */
+export function jsonBlankRunFor(o: Pick<CreateConstraintsOptions, 'languageId' | 'prefix' | 'suffix' | 'tokenizer'>): Constraint | undefined {
+  if (o.languageId !== 'json' && o.languageId !== 'jsonc') return undefined;
+  return createBlankRunConstraint(o.tokenizer, blankJsonComments(o.prefix), whitespaceCap(blankJsonComments(o.prefix + o.suffix)));
+}
+
+/**
+ * The longest run of blanks a schema-constrained JSON completion may write: the document's own
+ * longest run (counted on the text the grammar is fed, comments blanked), rounded up to a
+ * multiple of 16, at least 16.
  */
 export function whitespaceCap(text: string): number {
   let longest = 0;

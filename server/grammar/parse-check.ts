@@ -88,9 +88,11 @@ export class ParseChecker {
         if (ts === undefined) return undefined;
         const dir = this.dir();
         try {
+          const t0 = performance.now();
           const parser = new ts.Parser();
           parser.setLanguage(await ts.Language.load(join(dir, file)));
           this.ready.set(languageId, parser);
+          this.log(`Syntax check: ${languageId} parser loaded from ${join(dir, file)} in ${Math.round(performance.now() - t0)} ms`);
           return parser;
         } catch (e) {
           this.log(`Syntax check: the ${languageId} parser (${join(dir, file)}) did not load: ${e instanceof Error ? e.message : String(e)} — completions keep the lexical check only.`);

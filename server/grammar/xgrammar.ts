@@ -66,8 +66,7 @@ function byteLevelAlphabet(): string[] {
   return out;
 }
 
-/** `maxWhitespace`: longest run of blanks between JSON tokens (none = unlimited). */
-export type GrammarSource = { kind: 'json-schema'; schema: string; maxWhitespace?: number } | { kind: 'ebnf'; text: string; rootRule?: string } | { kind: 'json' };
+export type GrammarSource = { kind: 'json-schema'; schema: string } | { kind: 'ebnf'; text: string; rootRule?: string } | { kind: 'json' };
 
 export type CompileState =
   | { state: 'pending'; done: Promise<void> }
@@ -98,7 +97,7 @@ export class GrammarCache {
         const src = await source();
         const compiled =
           src.kind === 'json-schema'
-            ? await compiler.compileJSONSchema(src.schema, true, undefined, undefined, false, src.maxWhitespace)
+            ? await compiler.compileJSONSchema(src.schema, true, undefined, undefined, false)
             : src.kind === 'json'
               ? await compiler.compileBuiltinJSONGrammar()
               : await compiler.compileGrammar(src.text, src.rootRule ?? 'root');

@@ -227,6 +227,8 @@ void describe('Specter in a real VS Code (code-server)', () => {
     assert.ok(codeServer !== undefined);
     await waitForLog(codeServer, /monitor: typescript [\d.]+ from \S*extensions\/node_modules\/typescript\/lib\/typescript\.js/, 0, 60_000);
     await waitForLog(codeServer, /monitor: typescript project \S+ ready in \d+ ms/, 0, 60_000);
+    // The parse check's tree-sitter grammar ships in the VSIX and loads in the editor's server.
+    await waitForLog(codeServer, /Syntax check: typescript parser loaded from \S*node_modules\/@vscode\/tree-sitter-wasm\/wasm\/tree-sitter-typescript\.wasm/, 0, 60_000);
   });
 
   void it('2. with specter.drafts.count 3, Alt+] cycles to another suggestion', async () => {

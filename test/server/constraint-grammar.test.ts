@@ -103,22 +103,33 @@ describe('JSON schema constraint (package.json, tsconfig.json)', () => {
     }
   });
 
-  it("blanks between tokens are capped at the document's own longest run, rounded up to 16", async () => {
+  it("blank runs are capped at the document's own longest, rounded up to 16, and rollback restores the run", async () => {
     assert.equal(whitespaceCap('{"a": 1}'), 16);
     assert.equal(whitespaceCap('{\n' + ' '.repeat(20) + '"a": 1}'), 32);
     const cap = whitespaceCap(pkg);
+    // The prefix ends with blanks ("\n  "): they count toward the first run.
+    const lead = prefix.length - prefix.trimEnd().length;
     const cases: [string, boolean][] = [
       ['"private":' + ' '.repeat(cap) + 'true,\n  ', true],
       ['"private":' + ' '.repeat(cap + 1) + 'true,\n  ', false],
-      // Between a comma and a key XGrammar's rules allow a little more than the cap, not without end.
+      [' '.repeat(cap - lead) + '"private": true,\n  ', true],
+      [' '.repeat(cap - lead + 1) + '"private": true,\n  ', false],
       ['\n'.repeat(4 * cap), false],
     ];
+    (await grammarFor(opts("json", pkgPath, prefix, suffix)))?.dispose(); // compiled once
     for (const [text, ok] of cases) {
-      const c = await grammarFor(opts('json', pkgPath, prefix, suffix));
-      assert.ok(c, logs.join('\n'));
-      assert.equal(feed(c, text) === -1, ok, JSON.stringify(text));
-      c.dispose();
+      const c = await factory.create(opts('json', pkgPath, prefix, suffix));
+      assert.ok(c && c.name.includes('blank-run'), c?.name);
+      const rejectedAt = feed(c, text);
+      assert.equal(rejectedAt === -1, ok, JSON.stringify(text));
+      c.rollback(rejectedAt === -1 ? tokenizer.encode(text).length : rejectedAt);
+      const first = cases[0]?.[0] ?? '';
+      assert.equal(feed(c, first), -1, 'rollback did not restore the state');
+      c.rollback(tokenizer.encode(first).length);
+      c.dispose?.();
     }
+    const other = await factory.create(opts('typescript', '/w/a.ts', 'const a = ', ';\n'));
+    assert.ok(other === undefined || !other.name.includes('blank-run'), 'the cap is for JSON only');
   });
 
   it('mask agrees with check, and rollback restores the state exactly', async () => {
@@ -186,6 +197,18 @@ describe('JSON schema constraint (package.json, tsconfig.json)', () => {
     assert.deepEqual(reused, m);
     next.dispose();
     fresh.dispose();
+  });
+
+  it('disposing what create() returns (an intersection) gives the matcher back for the next keystroke', async () => {
+    const cut = at(pkg, '"dependencies"');
+    const c = await factory.create(opts('json', pkgPath, cut.prefix, cut.suffix));
+    assert.ok(c);
+    c.dispose?.();
+    const typed = '"private": ';
+    const next = await grammarFor(opts('json', pkgPath, cut.prefix + typed, cut.suffix));
+    assert.ok(next);
+    assert.equal(next.stats.nFedChars, typed.length);
+    next.dispose();
   });
 
   it('tsconfig.json with comments: completions follow the built-in tsconfig schema', async () => {
