@@ -45,7 +45,8 @@ export interface CompletionRequest {
 
 export type CompletionResult =
   | { kind: 'ok'; texts: string[]; tokens: number[]; stats: CompletionStats }
-  | { kind: 'empty'; reason: string }
+  /** `stats` when the model ran and its text was withheld (parse check) or empty. */
+  | { kind: 'empty'; reason: string; stats?: CompletionStats }
   | { kind: 'cancelled' };
 
 export class CompletionService {
@@ -207,9 +208,9 @@ export class CompletionService {
       if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
       if (outcome.text.trim().length > 0) {
         const shown = outcome.text.length > 60 ? `${outcome.text.slice(0, 57)}...` : outcome.text;
-        return { kind: 'empty', reason: `withheld the model's suggestion ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)` };
+        return { kind: 'empty', reason: `withheld the model's suggestion ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats };
       }
-      return { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})` };
+      return { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})`, stats };
     } catch (error) {
       // Boundary: an unexpected failure becomes an empty completion and a log line, never a crash.
       this.book.recordError();
