@@ -223,7 +223,10 @@ export function checkCompletion(
   const ends = tokens.map((_, i) => tokenizer.decode(tokens.slice(0, i + 1)).length);
   const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends }, mode);
   if (result.keepChars >= text.length) return { text, tokens, result };
-  return { text: text.slice(0, result.keepChars), tokens: tokens.slice(0, ends.filter((b) => b <= result.keepChars).length), result };
+  const kept = text.slice(0, result.keepChars);
+  // Blanks alone are no suggestion.
+  if (kept.trim() === '') return { text: '', tokens: [], result };
+  return { text: kept, tokens: tokens.slice(0, ends.filter((b) => b <= result.keepChars).length), result };
 }
 
 /** The last about `n` characters of `text`, starting at a line start when there is one. */
