@@ -15,6 +15,7 @@ import {
   type CompletionStats,
   type PanelCompletionsResult,
   type PanelDraft,
+  withheldReason,
   type PanelProgressParams,
   type SpecterSettings,
   type StatsResult,
@@ -208,7 +209,7 @@ export class CompletionService {
       if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
       if (outcome.text.trim().length > 0) {
         const shown = outcome.text.length > 60 ? `${outcome.text.slice(0, 57)}...` : outcome.text;
-        return { kind: 'empty', reason: `withheld the model's suggestion ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats };
+        return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats };
       }
       return { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})`, stats };
     } catch (error) {

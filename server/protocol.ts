@@ -75,6 +75,9 @@ export interface SpeculationSettings {
   gamma: number;
 }
 
+/** Start of the reason of an empty completion whose suggestion the parse check withheld. */
+export const withheldReason = "withheld the model's suggestion";
+
 export const defaultSettings: SpecterSettings = {
   enabled: true,
   model: '',

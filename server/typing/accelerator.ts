@@ -9,6 +9,7 @@
 // cache before every request, serialising requests itself so that no forward pass is in flight.
 import type { InitializeResult } from 'vscode-languageserver';
 import type { CompletionRequest, CompletionResult } from '../completion-service';
+import { withheldReason } from '../protocol';
 import type { Log } from '../model-host';
 import type { CompletionStats, DidPartiallyAcceptParams, DidShowParams, StatsResult, TypingStatsResult } from '../protocol';
 import { TypingRhythm } from './debounce-policy';
@@ -35,7 +36,10 @@ export interface AcceleratorOptions {
   maxPrefetchPrefill?: number;
 }
 
-/** "model produced nothing" is a deterministic answer worth remembering; other empties are not. */
+/**
+ * "model produced nothing" is a deterministic answer worth remembering, and so is a suggestion the
+ * parse check withheld (the same text around the cursor gets the same answer); other empties are not.
+ */
 const nothingReason = 'model produced nothing';
 
 export class TypingAccelerator<M extends ModelView> {
@@ -266,7 +270,7 @@ export class TypingAccelerator<M extends ModelView> {
 
   private entryOf(result: CompletionResult, origin: EntryOrigin): CacheEntry | undefined {
     if (result.kind === 'ok') return { texts: result.texts, origin };
-    if (result.kind === 'empty' && result.reason.startsWith(nothingReason)) return { texts: [], origin };
+    if (result.kind === 'empty' && (result.reason.startsWith(nothingReason) || result.reason.startsWith(withheldReason))) return { texts: [], origin };
     return undefined;
   }
 

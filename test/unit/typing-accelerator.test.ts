@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CompletionRequest, CompletionResult } from '../../server/completion-service';
-import { defaultSettings, type SpecterSettings } from '../../server/protocol';
+import { withheldReason, defaultSettings, type SpecterSettings } from '../../server/protocol';
 import { RequestGate } from '../../server/request-gate';
 import { TypingAccelerator, type ModelView } from '../../server/typing/accelerator';
 import type { Timers } from '../../server/typing/idle-unload';
@@ -150,6 +150,24 @@ describe('TypingAccelerator', () => {
     assert.equal(back.kind === 'ok' ? back.stats.stopReason : '', 'cache');
     assert.deepEqual(texts(back), [backend.fresh('function a')]);
     assert.equal(backend.nCalls, nCalls);
+  });
+
+  it('a suggestion the parse check withheld is remembered like "nothing": the same state does not run the model again', async () => {
+    const { acc, backend } = setup({ prefetch: false });
+    const complete = backend.complete.bind(backend);
+    backend.complete = async (r, signal) => {
+      const out = await complete(r, signal);
+      return out.kind === 'ok' ? { kind: 'empty', reason: `${withheldReason} "x": it adds parse errors`, stats: out.stats } : out;
+    };
+    const first = await acc.complete(req('function a'));
+    assert.equal(first.kind, 'empty');
+    const nCalls = backend.nCalls;
+    acc.documentChanged('file:///s.ts', 'function aX');
+    await acc.complete(req('function aX'));
+    acc.documentChanged('file:///s.ts', 'function a');
+    const again = await acc.complete(req('function a'));
+    assert.equal(again.kind, 'empty');
+    assert.equal(backend.nCalls, nCalls + 1, 'only the new state ran the model');
   });
 
   it('prefetches the state after acceptance and serves it from the cache', async () => {
