@@ -7,8 +7,9 @@
 // to the longest token end with the fewest — possibly to nothing; `strict` shows a completion only
 // where its lines parse. A completion that leaves its lines clean is never changed.
 //
-// The parsed text is the window the model saw (it may start inside a function and carry errors of
-// its own); only errors that start on the completion's lines count.
+// The parsed text is a window of the code around the cursor (about 4,000 characters before it and
+// 1,000 after; it may start inside a function and carry errors of its own); only errors that start
+// on the completion's lines count.
 import { dirname, join } from 'node:path';
 import type { TokenizerLike } from '../engine/model';
 
@@ -46,7 +47,7 @@ export interface ParseCheckResult {
 }
 
 export interface ParseCheckInput {
-  /** Text before and after the cursor that the check parses (the prompt's windows). */
+  /** Text before and after the cursor that the check parses (windows of it: checkCompletion). */
   before: string;
   after: string;
   /** The completion. */
