@@ -13,6 +13,7 @@ import { benchFiles, cutPoints } from './common';
 import { complete, completeDetailed, loadEmbedded, newRunStats } from './model-run';
 import { checkCompletion, ParseChecker } from '../../server/grammar/parse-check';
 import { countParseErrors, parserFor } from './parse-errors';
+import { quantile } from '../report';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -38,24 +39,23 @@ function heldOutDocs(): Doc[] {
   return benchFiles().map((f) => ({ path: f.path, languageId: f.languageId, text: readFileSync(f.path, 'utf8') }));
 }
 
-/** Per kind of task: completions, valid ones, exact matches and summed edit similarity, without and with the constraint. */
+/**
+ * The four completions compared per task: unconstrained, the syntax constraint, and the syntax
+ * constraint followed by the tree-sitter check, `relative` (the service's default) and `strict`.
+ */
+const variants = ['off', 'syntax', 'check', 'strict'] as const;
+type Variant = (typeof variants)[number];
+
+/** Per kind of task: completions, then per variant the valid ones, exact matches and summed edit similarity. */
 interface Tally {
   n: number;
-  off: number;
-  syntax: number;
-  offExact: number;
-  syntaxExact: number;
-  offSim: number;
-  syntaxSim: number;
-  /** Syntax constraint + the tree-sitter check at the end, `relative` (the service's default). */
-  check: number;
-  checkExact: number;
-  checkSim: number;
-  /** The same with the check `strict`. */
-  strict: number;
-  strictExact: number;
-  strictSim: number;
+  valid: Record<Variant, number>;
+  exact: Record<Variant, number>;
+  sim: Record<Variant, number>;
 }
+
+const zeros = (): Record<Variant, number> => ({ off: 0, syntax: 0, check: 0, strict: 0 });
+const newTally = (): Tally => ({ n: 0, valid: zeros(), exact: zeros(), sim: zeros() });
 
 interface Case {
   doc: Doc;
@@ -142,10 +142,9 @@ async function main(): Promise<void> {
   const model = await loadEmbedded();
   const cases = makeCases(heldOutDocs());
   process.stderr.write(`${cases.length} cases\n`);
-  const rows = { off: { valid: 0, exact: 0 }, syntax: { valid: 0, exact: 0 }, check: { valid: 0, exact: 0 }, strict: { valid: 0, exact: 0 } };
-  let nStrictChanged = 0;
   const checker = new ParseChecker((m) => process.stderr.write(`${m}\n`));
   let nCheckChanged = 0;
+  let nStrictChanged = 0;
   const checkMs: number[] = [];
   const byKind: Record<string, Tally> = {};
   let nChanged = 0;
@@ -163,80 +162,52 @@ async function main(): Promise<void> {
     const detailed = await completeDetailed(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix, constraint }, stats);
     const constrained = detailed.text;
     const checkParser = await checker.load(c.doc.languageId);
-    const checkedResult = checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens);
-    const checked = checkedResult?.text ?? constrained;
-    const strictResult = checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens, 'strict');
-    const strict = strictResult?.text ?? constrained;
-    if (strict !== constrained) nStrictChanged++;
+    const checkWith = (mode: 'relative' | 'strict'): ReturnType<typeof checkCompletion> | undefined =>
+      checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens, mode);
+    const checkedResult = checkWith('relative');
     if (checkedResult !== undefined) checkMs.push(checkedResult.result.tMs);
-    if (checked !== constrained) nCheckChanged++;
-    const okPlain = countParseErrors(parser, c.prefix + plain + c.suffix) <= base;
-    const okSyntax = countParseErrors(parser, c.prefix + constrained + c.suffix) <= base;
-    const okCheck = countParseErrors(parser, c.prefix + checked + c.suffix) <= base;
-    const okStrict = countParseErrors(parser, c.prefix + strict + c.suffix) <= base;
+    const texts: Record<Variant, string> = { off: plain, syntax: constrained, check: checkedResult?.text ?? constrained, strict: checkWith('strict')?.text ?? constrained };
+    if (texts.check !== constrained) nCheckChanged++;
+    if (texts.strict !== constrained) nStrictChanged++;
+    const ok = (v: Variant): boolean => countParseErrors(parser, c.prefix + texts[v] + c.suffix) <= base;
     n++;
-    const k = (byKind[c.kind] ??= { n: 0, off: 0, syntax: 0, offExact: 0, syntaxExact: 0, offSim: 0, syntaxSim: 0, check: 0, checkExact: 0, checkSim: 0, strict: 0, strictExact: 0, strictSim: 0 });
-    k.strictSim += similarity(strict, c.original);
-    if (okStrict) {
-      rows.strict.valid++;
-      k.strict++;
-    }
-    if (exact(strict, c.original)) {
-      rows.strict.exact++;
-      k.strictExact++;
-    }
-    k.offSim += similarity(plain, c.original);
-    k.syntaxSim += similarity(constrained, c.original);
-    k.checkSim += similarity(checked, c.original);
-    if (okCheck) {
-      rows.check.valid++;
-      k.check++;
-    }
-    if (exact(checked, c.original)) {
-      rows.check.exact++;
-      k.checkExact++;
-    }
+    const k = (byKind[c.kind] ??= newTally());
     k.n++;
-    if (okPlain) {
-      rows.off.valid++;
-      k.off++;
-    }
-    if (okSyntax) {
-      rows.syntax.valid++;
-      k.syntax++;
-    }
-    if (exact(plain, c.original)) {
-      rows.off.exact++;
-      k.offExact++;
-    }
-    if (exact(constrained, c.original)) {
-      rows.syntax.exact++;
-      k.syntaxExact++;
+    for (const v of variants) {
+      if (ok(v)) k.valid[v]++;
+      if (exact(texts[v], c.original)) k.exact[v]++;
+      k.sim[v] += similarity(texts[v], c.original);
     }
     if (plain !== constrained) nChanged++;
-    if (plain !== constrained && okPlain) nValidChanged++;
+    if (plain !== constrained && ok('off')) nValidChanged++;
     if (process.argv.includes('--verbose')) {
-      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${okPlain ? 'ok' : 'BAD'}/${okSyntax ? 'ok' : 'BAD'} ${JSON.stringify(plain)} | ${JSON.stringify(constrained)}\n`);
+      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${ok('off') ? 'ok' : 'BAD'}/${ok('syntax') ? 'ok' : 'BAD'} ${JSON.stringify(plain)} | ${JSON.stringify(constrained)}\n`);
+    }
+  }
+  const all = newTally();
+  for (const t of Object.values(byKind)) {
+    all.n += t.n;
+    for (const v of variants) {
+      all.valid[v] += t.valid[v];
+      all.exact[v] += t.exact[v];
+      all.sim[v] += t.sim[v];
     }
   }
   const pct = (x: number, of = n): string => `${((100 * x) / Math.max(1, of)).toFixed(1)}%`;
+  const quantileOf = (q: number): number => Number(quantile([...checkMs].sort((a, b) => a - b), q).toFixed(2));
+  const scores = (t: Tally, v: Variant): { valid: string; exactMatch: string; editSimilarity: string } => ({ valid: pct(t.valid[v], t.n), exactMatch: pct(t.exact[v], t.n), editSimilarity: pct(t.sim[v], t.n) });
+  const totals = (v: Variant): { valid: string; exactMatch: string } => ({ valid: pct(all.valid[v]), exactMatch: pct(all.exact[v]) });
   const result = {
     nCompletions: n,
     tMinutes: Number(((performance.now() - t0) / 60_000).toFixed(1)),
-    unconstrained: { valid: pct(rows.off.valid), exactMatch: pct(rows.off.exact) },
-    syntax: { valid: pct(rows.syntax.valid), exactMatch: pct(rows.syntax.exact) },
-    syntaxAndStrictParseCheck: { valid: pct(rows.strict.valid), exactMatch: pct(rows.strict.exact), changedByCheck: pct(nStrictChanged) },
-    syntaxAndParseCheck: { valid: pct(rows.check.valid), exactMatch: pct(rows.check.exact), changedByCheck: pct(nCheckChanged), checkMsP50: quantileOf(checkMs, 0.5), checkMsP95: quantileOf(checkMs, 0.95) },
+    unconstrained: totals('off'),
+    syntax: totals('syntax'),
+    syntaxAndStrictParseCheck: { ...totals('strict'), changedByCheck: pct(nStrictChanged) },
+    syntaxAndParseCheck: { ...totals('check'), changedByCheck: pct(nCheckChanged), checkMsP50: quantileOf(0.5), checkMsP95: quantileOf(0.95) },
     byKind: Object.fromEntries(
-      Object.entries(byKind).map(([kind, v]) => [
+      Object.entries(byKind).map(([kind, t]) => [
         kind,
-        {
-          n: v.n,
-          unconstrained: { valid: pct(v.off, v.n), exactMatch: pct(v.offExact, v.n), editSimilarity: pct(v.offSim, v.n) },
-          syntax: { valid: pct(v.syntax, v.n), exactMatch: pct(v.syntaxExact, v.n), editSimilarity: pct(v.syntaxSim, v.n) },
-          syntaxAndParseCheck: { valid: pct(v.check, v.n), exactMatch: pct(v.checkExact, v.n), editSimilarity: pct(v.checkSim, v.n) },
-          syntaxAndStrictParseCheck: { valid: pct(v.strict, v.n), exactMatch: pct(v.strictExact, v.n), editSimilarity: pct(v.strictSim, v.n) },
-        },
+        { n: t.n, unconstrained: scores(t, 'off'), syntax: scores(t, 'syntax'), syntaxAndParseCheck: scores(t, 'check'), syntaxAndStrictParseCheck: scores(t, 'strict') },
       ]),
     ),
     completionsChangedByConstraint: pct(nChanged),
@@ -244,15 +215,12 @@ async function main(): Promise<void> {
     constraint: stats,
   };
   console.log(JSON.stringify(result, null, 2));
-  const rowsOf = (label: string, v: Tally): string =>
-    `| ${label} (${v.n}) | ${pct(v.off, v.n)} | ${pct(v.syntax, v.n)} | ${pct(v.check, v.n)} | ${pct(v.strict, v.n)} | ${pct(v.offExact, v.n)} | ${pct(v.syntaxExact, v.n)} | ${pct(v.checkExact, v.n)} | ${pct(v.strictExact, v.n)} | ${pct(v.offSim, v.n)} | ${pct(v.syntaxSim, v.n)} | ${pct(v.checkSim, v.n)} | ${pct(v.strictSim, v.n)} |`;
-  const kinds = Object.values(byKind);
-  const sum = (f: (t: Tally) => number): number => kinds.reduce((acc, t) => acc + f(t), 0);
-  const all: Tally = { n, off: rows.off.valid, syntax: rows.syntax.valid, offExact: rows.off.exact, syntaxExact: rows.syntax.exact, offSim: sum((t) => t.offSim), syntaxSim: sum((t) => t.syntaxSim), check: rows.check.valid, checkExact: rows.check.exact, checkSim: sum((t) => t.checkSim), strict: rows.strict.valid, strictExact: rows.strict.exact, strictSim: sum((t) => t.strictSim) };
+  const rowsOf = (label: string, t: Tally): string =>
+    `| ${label} (${t.n}) | ${[t.valid, t.exact, t.sim].flatMap((per) => variants.map((v) => pct(per[v], t.n))).join(' | ')} |`;
   console.log(`
 | completions (greedy, specter-tiny) | valid: unconstrained | syntax constraint | + parse check (relative) | + parse check (strict) | exact match: unconstrained | syntax | relative | strict | edit similarity: unconstrained | syntax | relative | strict |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${Object.entries(byKind).map(([kind, v]) => rowsOf(kind, v)).join('\n')}
+${Object.entries(byKind).map(([kind, t]) => rowsOf(kind, t)).join('\n')}
 ${rowsOf('all', all)}
 `);
   const out = arg('--json');
@@ -261,8 +229,3 @@ ${rowsOf('all', all)}
 }
 
 void main();
-
-function quantileOf(values: number[], q: number): number {
-  const v = [...values].sort((a, b) => a - b);
-  return v.length === 0 ? NaN : Number((v[Math.min(v.length - 1, Math.floor(q * v.length))] as number).toFixed(2));
-}
