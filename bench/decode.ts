@@ -119,34 +119,28 @@ export async function benchReuse(nTasks: number): Promise<Record<string, unknown
   const warm: number[] = [], cold: number[] = [], ratio: number[] = [], prefillRatio: number[] = [], promptTokens: number[] = [], reused: number[] = [], generated: number[] = [];
   // Wall time of service.complete: the decode loop plus prompt building, constraints and the parse check.
   const warmWall: number[] = [], coldWall: number[] = [], wallRatio: number[] = [];
-  let tWallMs = 0;
-  const timed = async <T,>(f: () => Promise<T>): Promise<T> => {
+  /** service.complete(req) with its wall time. */
+  const timed = async (req: Parameters<typeof service.complete>[0]): Promise<{ r: Awaited<ReturnType<typeof service.complete>>; ms: number }> => {
     const t0 = performance.now();
-    const out = await f();
-    tWallMs = performance.now() - t0;
-    return out;
+    const r = await service.complete(req);
+    return { r, ms: performance.now() - t0 };
   };
   let nSame = 0;
   for (const [i, t] of tasks.entries()) {
     const req = { uri: `bench/${t.path}`, languageId: t.language, prefix: t.prefix, suffix: t.suffix };
     const previous = { ...req, prefix: t.prefix.slice(0, -1) };
-    let tColdWallMs = 0, tWarmWallMs = 0;
-    const runCold = async (): Promise<Awaited<ReturnType<typeof service.complete>>> => {
+    const runCold = async (): ReturnType<typeof timed> => {
       model.lm.truncate(0);
-      const out = await timed(() => service.complete(req));
-      tColdWallMs = tWallMs;
-      return out;
+      return timed(req);
     };
-    const runWarm = async (): Promise<Awaited<ReturnType<typeof service.complete>>> => {
+    const runWarm = async (): ReturnType<typeof timed> => {
       model.lm.truncate(0);
       await service.complete(previous);
-      const out = await timed(() => service.complete(req));
-      tWarmWallMs = tWallMs;
-      return out;
+      return timed(req);
     };
-    const c = i % 2 === 0 ? await runCold() : undefined;
-    const w = await runWarm();
-    const c2 = c ?? (await runCold());
+    const first = i % 2 === 0 ? await runCold() : undefined;
+    const { r: w, ms: tWarmWallMs } = await runWarm();
+    const { r: c2, ms: tColdWallMs } = first ?? (await runCold());
     // A suggestion the parse check withholds still ran the model: its statistics count too.
     if (c2.kind === 'cancelled' || w.kind === 'cancelled' || c2.stats === undefined || w.stats === undefined) continue;
     if ((c2.kind === 'ok' ? c2.texts[0] : '') === (w.kind === 'ok' ? w.texts[0] : '')) nSame++;

@@ -15,6 +15,7 @@ import {
   type CompletionStats,
   type PanelCompletionsResult,
   type PanelDraft,
+  nothingReason,
   withheldReason,
   type PanelProgressParams,
   type SpecterSettings,
@@ -211,7 +212,7 @@ export class CompletionService {
         const shown = outcome.text.length > 60 ? `${outcome.text.slice(0, 57)}...` : outcome.text;
         return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats };
       }
-      return { kind: 'empty', reason: `model produced nothing (${outcome.stopReason})`, stats };
+      return { kind: 'empty', reason: `${nothingReason} (${outcome.stopReason})`, stats };
     } catch (error) {
       // Boundary: an unexpected failure becomes an empty completion and a log line, never a crash.
       this.book.recordError();

@@ -75,6 +75,8 @@ export interface SpeculationSettings {
   gamma: number;
 }
 
+/** Start of the reason of an empty completion when the model wrote nothing. */
+export const nothingReason = 'model produced nothing';
 /** Start of the reason of an empty completion whose suggestion the parse check withheld. */
 export const withheldReason = "withheld the model's suggestion";
 

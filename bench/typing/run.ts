@@ -20,9 +20,7 @@ export interface TypingBenchOptions {
   seed?: number;
   /** The naive configuration's fixed debounce, ms. */
   naiveDebounceMs?: number;
-  /** `specter.completion` settings for both configurations. */
-  completion?: Record<string, unknown>;
-  /** Further `specter.*` settings for both configurations (e.g. `{ monitor: { enabled: false } }`). */
+  /** `specter.*` settings for both configurations (e.g. `{ monitor: { enabled: false } }`); the naive one turns the typing layer off on top. */
   settings?: Record<string, unknown>;
   log?: (line: string) => void;
 }
@@ -97,7 +95,8 @@ export async function runTypingBench(opts: TypingBenchOptions = {}): Promise<Typ
   const serverPath = opts.serverPath ?? path.join(root, 'dist', 'server.js');
   const nChars = opts.nChars ?? 400;
   const seed = opts.seed ?? 1;
-  const completion = opts.completion ?? {};
+  const settings = opts.settings ?? {};
+  const typing = typeof settings['typing'] === 'object' ? settings['typing'] : {};
   const traces: { trace: Trace; fileText: string }[] = traceSources.map((s, i) => {
     const fileText = fs.readFileSync(path.join(root, s.file), 'utf8');
     const name = `${path.basename(s.file)}@${s.at}`;
@@ -105,10 +104,10 @@ export async function runTypingBench(opts: TypingBenchOptions = {}): Promise<Typ
   });
 
   const sides: Side[] = [
-    { name: 'specter', client: await startClient(serverPath, { ...opts.settings, completion }), debounce: { kind: 'adaptive' }, outcomes: [] },
+    { name: 'specter', client: await startClient(serverPath, settings), debounce: { kind: 'adaptive' }, outcomes: [] },
     {
       name: 'naive',
-      client: await startClient(serverPath, { ...opts.settings, completion, typing: { cache: false, typeThrough: false, prefetch: false, reuse: false } }),
+      client: await startClient(serverPath, { ...settings, typing: { ...typing, cache: false, typeThrough: false, prefetch: false, reuse: false } }),
       debounce: { kind: 'fixed', ms: opts.naiveDebounceMs ?? 75 },
       outcomes: [],
     },

@@ -115,9 +115,17 @@ export function suffixDuplicate(o: CodeStopOptions): StopCriterion {
  * completion finishes that line only: a newline would split the user's line in two.
  */
 export function midLineSingleLine(o: CodeStopOptions): StopCriterion {
-  const newline = o.suffix.indexOf('\n');
-  const restOfLine = newline < 0 ? o.suffix : o.suffix.slice(0, newline);
-  const active = /[^\s)\]}'"`;,]/.test(restOfLine);
+  return firstLineOnly(codeAfterCursor(o.suffix));
+}
+
+/** The cursor's line has code after the cursor (other than closers, quotes, `;` and `,`). */
+function codeAfterCursor(suffix: string): boolean {
+  const newline = suffix.indexOf('\n');
+  return /[^\s)\]}'"`;,]/.test(newline < 0 ? suffix : suffix.slice(0, newline));
+}
+
+/** When `active`, ends the completion at its first newline (dropped). */
+function firstLineOnly(active: boolean): StopCriterion {
   return {
     check: (s) => {
       if (!active) return undefined;
@@ -147,14 +155,12 @@ export function allowsMultiline(prefix: string, policy: MultilinePolicy): boolea
 
 /** Ends the completion at its first newline unless `allowsMultiline`. */
 export function lineScope(o: CodeStopOptions & { multiline: MultilinePolicy }): StopCriterion {
-  const single = !allowsMultiline(o.prefix, o.multiline);
-  return {
-    check: (s) => {
-      if (!single) return undefined;
-      const at = s.text.indexOf('\n');
-      return at >= 0 ? { reason: 'single-line', keepChars: at } : undefined;
-    },
-  };
+  return firstLineOnly(!allowsMultiline(o.prefix, o.multiline));
+}
+
+/** midLineSingleLine and lineScope as one criterion (makeStopCriteria's). */
+export function singleLine(o: CodeStopOptions & { multiline: MultilinePolicy }): StopCriterion {
+  return firstLineOnly(codeAfterCursor(o.suffix) || !allowsMultiline(o.prefix, o.multiline));
 }
 
 /** Drops whitespace-only lines at the end (an EOS after "\n    " would leave a blank line). */

@@ -2,7 +2,7 @@
 // token with the text so far; the first decision wins and may trim the text (e.g. drop a line that
 // repeats the suffix). `finish` lets a criterion trim once more when generation ends for any other
 // reason (EOS right after a duplicated `)`). Criteria may keep state: build fresh ones per request.
-import { allowsMultiline, indentScope, lineScope, midLineSingleLine, suffixDuplicate, trailingBlankLines, type MultilinePolicy } from './stopping-code';
+import { allowsMultiline, indentScope, lineScope, midLineSingleLine, singleLine, suffixDuplicate, trailingBlankLines, type MultilinePolicy } from './stopping-code';
 
 export type StopReason =
   | 'stop-token'
@@ -112,8 +112,7 @@ export function makeStopCriteria(o: StandardStopOptions): StopCriterion[] {
   if (o.signal !== undefined) criteria.push(cancellation(o.signal));
   criteria.push(
     suffixDuplicate(o),
-    midLineSingleLine(o),
-    lineScope({ ...o, multiline: o.multiline ?? 'always' }),
+    singleLine({ ...o, multiline: o.multiline ?? 'always' }),
     indentScope(o),
     maxLines(o.maxLines),
     timeCapAfterNewline(o.timeCapAfterNewlineMs),

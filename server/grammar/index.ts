@@ -210,7 +210,9 @@ export function prepareConstraints(o: Parameters<ConstraintFactory['prepare']>[0
  */
 export function jsonBlankRunFor(o: Pick<CreateConstraintsOptions, 'languageId' | 'prefix' | 'suffix' | 'tokenizer'>): Constraint | undefined {
   if (o.languageId !== 'json' && o.languageId !== 'jsonc') return undefined;
-  return createBlankRunConstraint(o.tokenizer, blankJsonComments(o.prefix), whitespaceCap(blankJsonComments(o.prefix + o.suffix)));
+  // Blanking keeps offsets: the document is blanked once and the prefix is its start.
+  const text = blankJsonComments(o.prefix + o.suffix);
+  return createBlankRunConstraint(o.tokenizer, text.slice(0, o.prefix.length), whitespaceCap(text));
 }
 
 /**

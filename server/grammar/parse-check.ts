@@ -11,6 +11,7 @@
 // 1,000 after; it may start inside a function and carry errors of its own); only errors that start
 // on the completion's lines count.
 import { dirname, join } from 'node:path';
+import { Detokenizer } from '../engine/detokenizer';
 import type { TokenizerLike } from '../engine/model';
 
 type TreeSitter = typeof import('@vscode/tree-sitter-wasm');
@@ -214,14 +215,19 @@ const parseWindowChars = 4000;
 export function checkCompletion(
   checker: ParseChecker,
   parser: Parser,
-  tokenizer: Pick<TokenizerLike, 'decode'>,
+  tokenizer: TokenizerLike,
   around: { prefix: string; suffix: string },
   text: string,
   tokens: number[],
   mode: ParseCheckMode = 'relative',
 ): { text: string; tokens: number[]; result: ParseCheckResult } {
-  // ends[i]: characters of the completion once tokens[0..i] are decoded (non-decreasing).
-  const ends = tokens.map((_, i) => tokenizer.decode(tokens.slice(0, i + 1)).length);
+  // ends[i]: characters of the completion once tokens[0..i] are decoded (non-decreasing), as the
+  // decode loop built its text.
+  const detok = new Detokenizer(tokenizer);
+  const ends = tokens.map((id) => {
+    detok.push(id);
+    return detok.text.length;
+  });
   const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends }, mode);
   if (result.keepChars >= text.length) return { text, tokens, result };
   const kept = text.slice(0, result.keepChars);

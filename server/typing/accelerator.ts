@@ -9,9 +9,8 @@
 // cache before every request, serialising requests itself so that no forward pass is in flight.
 import type { InitializeResult } from 'vscode-languageserver';
 import type { CompletionRequest, CompletionResult } from '../completion-service';
-import { withheldReason } from '../protocol';
 import type { Log } from '../model-host';
-import type { CompletionStats, DidPartiallyAcceptParams, DidShowParams, StatsResult, TypingStatsResult } from '../protocol';
+import { nothingReason, withheldReason, type CompletionStats, type DidPartiallyAcceptParams, type DidShowParams, type StatsResult, type TypingStatsResult } from '../protocol';
 import { TypingRhythm } from './debounce-policy';
 import { IdleUnloader, realTimers, type Timers } from './idle-unload';
 import { CompletionMemory, type CacheEntry, type EntryOrigin, type Shown } from './memory';
@@ -36,11 +35,6 @@ export interface AcceleratorOptions {
   maxPrefetchPrefill?: number;
 }
 
-/**
- * "model produced nothing" is a deterministic answer worth remembering, and so is a suggestion the
- * parse check withheld (the same text around the cursor gets the same answer); other empties are not.
- */
-const nothingReason = 'model produced nothing';
 
 export class TypingAccelerator<M extends ModelView> {
   config: TypingConfig = parseTypingConfig({});
@@ -270,6 +264,8 @@ export class TypingAccelerator<M extends ModelView> {
 
   private entryOf(result: CompletionResult, origin: EntryOrigin): CacheEntry | undefined {
     if (result.kind === 'ok') return { texts: result.texts, origin };
+    // The model wrote nothing, or the parse check withheld what it wrote: deterministic answers
+    // worth remembering (the same text around the cursor gets the same one); other empties are not.
     if (result.kind === 'empty' && (result.reason.startsWith(nothingReason) || result.reason.startsWith(withheldReason))) return { texts: [], origin };
     return undefined;
   }

@@ -127,8 +127,7 @@ export class CompletionsPanel implements vscode.Disposable {
     }
     // Back in the group the request came from: opened in the active group (the panel's, after the
     // click) the document would cover the panel.
-    const visible = vscode.window.visibleTextEditors.find((e) => e.document === document && (target.viewColumn === undefined || e.viewColumn === target.viewColumn));
-    const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? target.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false, preview: false });
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: target.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false, preview: false });
     const ok = await editor.edit((edit) => edit.insert(target.position, draft.text));
     if (!ok) {
       void vscode.window.showWarningMessage('Specter: the draft could not be inserted (the editor refused the edit) — try again.');
