@@ -35,7 +35,8 @@ import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './eng
 import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
 import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
-import { checkCompletion, ParseChecker } from './grammar/parse-check';
+import { checkCompletion, cutBack, ParseChecker, tokenEnds } from './grammar/parse-check';
+import { typeCheck } from './monitor/type-check';
 import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
@@ -180,6 +181,7 @@ export class CompletionService {
         stops: makeStopCriteria({ prefix: guarded.text.prefix, suffix: guarded.text.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
         signal,
       });
+      const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
       monitor?.dispose();
       (grammar as { dispose?: () => void } | undefined)?.dispose?.();
       if (outcome.kind === 'cancelled') return this.cancelled();
@@ -188,7 +190,8 @@ export class CompletionService {
         this.log(`Completion failed: ${outcome.message}`);
         return { kind: 'empty', reason: outcome.message };
       }
-      const checked = await this.parseChecked(request.languageId, guarded.text, outcome.text, outcome.tokens, model, settings);
+      const parsed = await this.parseChecked(request.languageId, guarded.text, outcome.text, outcome.tokens, model, settings);
+      const checked = monitorTriggered ? this.typeChecked(request, parsed, model, settings) : parsed;
       const stats: CompletionStats = {
         totalMs: outcome.tTotalMs,
         prefillMs: outcome.tPrefillMs,
@@ -210,7 +213,8 @@ export class CompletionService {
       if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
       if (outcome.text.trim().length > 0) {
         const shown = outcome.text.length > 60 ? `${outcome.text.slice(0, 57)}...` : outcome.text;
-        return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: it adds parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats };
+        const why = parsed.text.length > 0 ? 'it adds type errors (TypeScript check, specter.monitor.typeCheck)' : 'it adds parse errors (tree-sitter check, specter.constraints.parseCheck)';
+        return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: ${why}`, stats };
       }
       return { kind: 'empty', reason: `${nothingReason} (${outcome.stopReason})`, stats };
     } catch (error) {
@@ -412,6 +416,24 @@ export class CompletionService {
     const parser = this.parseChecker.parserNow(languageId) ?? (await this.parseChecker.load(languageId));
     if (parser === undefined) return { text, tokens };
     return checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens, c.parseCheck);
+  }
+
+  /**
+   * specter.monitor.typeCheck, for completions in which the monitor met a member access: the
+   * completion cut back where the monitor's synchronous source (the in-process TypeScript service)
+   * finds that it adds errors on its lines (server/monitor/type-check.ts). Skipped when the source
+   * cannot check now (project loading).
+   */
+  private typeChecked(request: CompletionRequest, c: { text: string; tokens: number[] }, model: LoadedModel, settings: SpecterSettings): { text: string; tokens: number[] } {
+    const mode = settings.monitor.typeCheck;
+    if (!settings.monitor.enabled || mode === 'off' || c.text.trim() === '') return c;
+    const source = this.sources(settings).find((s) => s.supports(request.languageId));
+    if (source?.errorsSync === undefined) return c;
+    const doc = { languageId: request.languageId, uri: filePath(request.uri) };
+    const ends = tokenEnds(model.tokenizer, c.tokens);
+    const result = typeCheck((text) => source.errorsSync?.({ ...doc, text }), { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends }, mode);
+    if (result === undefined || result.keepChars >= c.text.length) return c;
+    return cutBack(c.text, c.tokens, ends, result.keepChars);
   }
 
   private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {

@@ -47,6 +47,8 @@ export interface SpecterSettings {
     budgetMs: number;
     /** Language servers by language id: command line (trusted workspaces only). */
     servers: Record<string, string[]>;
+    /** Cut a finished completion back where static analysis finds new errors on its lines (TypeScript/JavaScript; off / relative / strict). */
+    typeCheck: 'off' | 'relative' | 'strict';
   };
 }
 
@@ -108,7 +110,7 @@ export const defaultSettings: SpecterSettings = {
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
   constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative' },
-  monitor: { enabled: true, budgetMs: 250, servers: {} },
+  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative' },
 };
 
 /** Settings keys whose change requires loading the model again. */

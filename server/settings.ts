@@ -85,6 +85,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       enabled: bool(mo['enabled'], d.monitor.enabled),
       budgetMs: num(mo['budgetMs'], d.monitor.budgetMs, 0, 10_000),
       servers: servers(mo['servers']),
+      typeCheck: (['off', 'relative', 'strict'] as const).find((m) => m === mo['typeCheck']) ?? d.monitor.typeCheck,
     },
   };
 }

@@ -221,19 +221,29 @@ export function checkCompletion(
   tokens: number[],
   mode: ParseCheckMode = 'relative',
 ): { text: string; tokens: number[]; result: ParseCheckResult } {
-  // ends[i]: characters of the completion once tokens[0..i] are decoded (non-decreasing), as the
-  // decode loop built its text.
+  const ends = tokenEnds(tokenizer, tokens);
+  const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends }, mode);
+  if (result.keepChars >= text.length) return { text, tokens, result };
+  return { ...cutBack(text, tokens, ends, result.keepChars), result };
+}
+
+/**
+ * ends[i]: characters of the completion once tokens[0..i] are decoded (non-decreasing), as the
+ * decode loop built its text: the places a completion can be cut back to.
+ */
+export function tokenEnds(tokenizer: TokenizerLike, tokens: readonly number[]): number[] {
   const detok = new Detokenizer(tokenizer);
-  const ends = tokens.map((id) => {
+  return tokens.map((id) => {
     detok.push(id);
     return detok.text.length;
   });
-  const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends }, mode);
-  if (result.keepChars >= text.length) return { text, tokens, result };
-  const kept = text.slice(0, result.keepChars);
-  // Blanks alone are no suggestion.
-  if (kept.trim() === '') return { text: '', tokens: [], result };
-  return { text: kept, tokens: tokens.slice(0, ends.filter((b) => b <= result.keepChars).length), result };
+}
+
+/** The completion's first `keepChars` characters and the tokens that make them (blanks alone: nothing). */
+export function cutBack(text: string, tokens: readonly number[], ends: readonly number[], keepChars: number): { text: string; tokens: number[] } {
+  const kept = text.slice(0, keepChars);
+  if (kept.trim() === '') return { text: '', tokens: [] };
+  return { text: kept, tokens: tokens.slice(0, ends.filter((b) => b <= keepChars).length) };
 }
 
 /** The last about `n` characters of `text`, starting at a line start when there is one. */

@@ -44,6 +44,12 @@ export interface MonitorSource {
    * tokens such as `.length` — operator and identifier in one token — without splitting them.
    */
   querySync?(q: MonitorQuery): readonly string[] | undefined;
+  /**
+   * The error diagnostics (syntax and types) of the document with this text: start offset and
+   * code + message, for the type check after decoding (server/monitor/type-check.ts). Only sources
+   * that answer synchronously have it; undefined when the source cannot tell now (project loading).
+   */
+  errorsSync?(doc: MonitorDocument): readonly { start: number; key: string }[] | undefined;
   /** Prepares for a document in the background (fire and forget). */
   warm?(doc: MonitorDocument): void;
   dispose?(): void;

@@ -181,6 +181,8 @@ export class TsServiceSource implements MonitorSource {
   private registry: TS.DocumentRegistry | undefined;
   /** Query times after warm-up, ms (for stats and the benchmark). */
   readonly tQueryMs: number[] = [];
+  /** Whole-file diagnostics times (errorsSync), ms. */
+  readonly tCheckMs: number[] = [];
 
   constructor(private readonly opts: TsServiceOptions) {}
 
@@ -253,6 +255,24 @@ export class TsServiceSource implements MonitorSource {
       names.push(e.insertText ?? e.name);
     }
     return names;
+  }
+
+  errorsSync(doc: MonitorDocument): readonly { start: number; key: string }[] | undefined {
+    const { project, fileName } = this.projectFor(doc);
+    if (!project.ready && this.opts.buildWhenCold !== true) {
+      void this.prepare(doc);
+      return undefined;
+    }
+    const t0 = performance.now();
+    project.setOverlay(fileName, doc.text);
+    project.ready = true;
+    const ts = loadTs(this.opts.typescriptPath, this.opts.log);
+    const found: { start: number; key: string }[] = [];
+    for (const d of [...project.service.getSyntacticDiagnostics(fileName), ...project.service.getSemanticDiagnostics(fileName)]) {
+      if (d.category === ts.DiagnosticCategory.Error && d.start !== undefined) found.push({ start: d.start, key: `${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}` });
+    }
+    this.tCheckMs.push(performance.now() - t0);
+    return found;
   }
 
   /** The project of a document; created on first use. */

@@ -8,6 +8,8 @@ import { createMonitor } from '../../server/monitor/index';
 import { TsServiceSource } from '../../server/monitor/ts-service';
 import type { TokenizerLike } from '../../server/engine/model';
 import { cut, percentile, queryOf, realTokenizer, tsProject } from '../fixtures/monitor/docs';
+import { typeCheck } from '../../server/monitor/type-check';
+import { tokenEnds } from '../../server/grammar/parse-check';
 
 const main = path.join(tsProject, 'src', 'main.ts');
 const log: string[] = [];
@@ -93,6 +95,29 @@ void describe('monitor: TypeScript language service', () => {
       assert.equal(m.check(id), legal, t);
     }
     assert.equal(m.stats.nSplit, 0);
+  });
+
+  void it('type check after decoding: a completion that adds type errors is cut back before them, a clean one is kept', () => {
+    const doc = cut(main, 'c.increment();', 'c.');
+    const errorsOf = (text: string): readonly { start: number; key: string }[] | undefined => ts.errorsSync({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text });
+    const around = { prefix: doc.prefix, suffix: doc.suffix };
+    const kept = (text: string, mode: 'relative' | 'strict' = 'relative'): string => {
+      const ids = tok.encode(text);
+      const r = typeCheck(errorsOf, { ...around, text, boundaries: tokenEnds(tok, ids) }, mode);
+      assert.ok(r, 'the warmed project answers');
+      return text.slice(0, r.keepChars);
+    };
+    assert.equal(kept('increment(2);'), 'increment(2);');
+    // A string where a number goes: cut before the argument list that holds it.
+    assert.equal(kept('increment("x");'), 'increment');
+    // No such member: nothing is left.
+    assert.equal(kept('nope();'), '');
+    // A name that does not exist, after a correct member call.
+    assert.equal(kept('total() + missingName;'), 'total()');
+    // Too many arguments: the cut must not leave "(" open (TypeScript reports it on the next line).
+    assert.equal(kept('label.toUpperCase(1);'), 'label.toUpperCase');
+    assert.equal(kept('increment(2);', 'strict'), 'increment(2);');
+    assert.ok(ts.tCheckMs.length > 0);
   });
 
   void it('query latency after warm-up (reported, not asserted)', async () => {

@@ -30,8 +30,8 @@ const specterFim = {
   psm: true,
   spm: true,
   psm_format: '<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>{middle}<|endoftext|>',
-  spm_format: '<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>{middle}<|endoftext|>',
-  preferred: 'psm',
+  spm_format: '<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}{middle}<|endoftext|>',
+  preferred: 'spm',
   middle_end_token: '<|endoftext|>',
   file_separator: '<|file_sep|>',
 };
@@ -48,7 +48,12 @@ const cases: [string, string[], unknown, FimFamily, Layout, string, string[]][] 
     ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'],
   ],
   [
-    'embedded model (specter_fim metadata): suffix-first, no header', qwen, specterFim, 'specter', 'spm',
+    'embedded model (specter_fim metadata): suffix-first, the middle continues the prefix, no header', qwen, specterFim, 'specter', 'spm',
+    '<|fim_prefix|><|fim_suffix|>;\nexport { a };\n<|fim_middle|>const a = 1;\nconst b = ',
+    ['<|endoftext|>', '<|file_sep|>'],
+  ],
+  [
+    'specter_fim metadata with SPM in Qwen order', qwen, { ...specterFim, spm_format: '<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>{middle}<|endoftext|>' }, 'specter', 'spm',
     '<|fim_suffix|>;\nexport { a };\n<|fim_prefix|>const a = 1;\nconst b = <|fim_middle|>',
     ['<|endoftext|>', '<|file_sep|>'],
   ],

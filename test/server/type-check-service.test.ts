@@ -1,0 +1,66 @@
+// specter.monitor.typeCheck through the completion service: the real model, the real monitor and
+// TypeScript service, the fixture project on disk. Whatever the model writes after `expr.`, what
+// the service returns adds no error on its lines that the document without it does not have
+// (checked by a second, independent TypeScript service).
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TsServiceSource } from '../../server/monitor/ts-service';
+import { cut, tsProject } from '../fixtures/monitor/docs';
+import { startService, type ServiceUnderTest } from './service-helpers';
+
+const main = path.join(tsProject, 'src', 'main.ts');
+const inserts = ['c.', 'label.', 'Counter.', 'c.increment().', 'const n: number = c.', 'process.', 't.', 'new Counter(label).'];
+
+/** Errors on the completion's lines (to the next line with code) that the document without it lacks. */
+function newErrors(ts: TsServiceSource, uri: string, prefix: string, text: string, suffix: string): string[] {
+  const lineStart = prefix.lastIndexOf('\n') + 1;
+  const onLines = (doc: string, end: number): string[] => {
+    let stop = doc.indexOf('\n', end);
+    while (stop >= 0 && doc.slice(stop + 1, doc.indexOf('\n', stop + 1) < 0 ? doc.length : doc.indexOf('\n', stop + 1)).trim() === '') stop = doc.indexOf('\n', stop + 1);
+    const next = stop < 0 ? doc.length : doc.indexOf('\n', stop + 1) < 0 ? doc.length : doc.indexOf('\n', stop + 1);
+    const errors = ts.errorsSync({ languageId: 'typescript', uri, rootDir: tsProject, text: doc });
+    assert.ok(errors, 'the checking service is ready');
+    return errors.filter((e) => e.start >= lineStart && e.start <= next).map((e) => e.key);
+  };
+  const left = onLines(prefix + suffix, prefix.length);
+  return onLines(prefix + text + suffix, prefix.length + text.length).filter((k) => {
+    const i = left.indexOf(k);
+    if (i < 0) return true;
+    left.splice(i, 1);
+    return false;
+  });
+}
+
+void describe('type check after decoding, through the completion service (real model)', () => {
+  let sut: ServiceUnderTest;
+  const checker = new TsServiceSource({ log: () => {}, buildWhenCold: true });
+  before(async () => {
+    sut = await startService((s) => ({ ...s, monitor: { ...s.monitor, enabled: true, typeCheck: 'relative' } }));
+    const doc = cut(main, 'c.increment();', '');
+    sut.service.documentOpened(doc.uri, 'typescript', doc.prefix + doc.suffix);
+    // The project builds in the background; wait for its log line.
+    for (let i = 0; i < 300 && !sut.logs.some((l) => /typescript project .* ready/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(sut.logs.some((l) => /typescript project .* ready/.test(l)), sut.logs.join('\n'));
+  });
+  after(async () => {
+    checker.dispose();
+    await sut.service.shutdown();
+  });
+
+  void it('a completion after `expr.` adds no new error on its lines', async () => {
+    let nShown = 0;
+    for (const insert of inserts) {
+      const doc = cut(main, 'c.increment();', insert);
+      const r = await sut.service.complete({ uri: doc.uri, languageId: 'typescript', prefix: doc.prefix, suffix: doc.suffix });
+      if (r.kind !== 'ok') {
+        assert.equal(r.kind, 'empty', JSON.stringify(r));
+        continue;
+      }
+      const text = r.texts[0] ?? '';
+      nShown++;
+      assert.deepEqual(newErrors(checker, doc.uri, doc.prefix, text, doc.suffix), [], `${insert}${text}`);
+    }
+    console.log(`# ${nShown} of ${inserts.length} completions shown`);
+  });
+});
