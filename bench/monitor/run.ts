@@ -176,6 +176,8 @@ interface Summary {
   language: string;
   n: number;
   match: Record<Mode, number>;
+  /** Completions with text (not withheld, not empty). */
+  shown: Record<Mode, number>;
   newErrors: Record<Mode, number>;
   newTypeErrors: Record<Mode, number>;
   newMemberErrors: Record<Mode, number>;
@@ -200,6 +202,7 @@ function summarize(r: LanguageResult): Summary {
     language: r.language,
     n: r.tasks.length,
     match: per((m) => count(m, 'match')),
+    shown: per((m) => r.runs[m].filter((x) => x.outcome === 'ok' && (x.completions[0] ?? '').trim() !== '').length),
     newErrors: per((m) => count(m, 'newError')),
     newTypeErrors: per((m) => count(m, 'newTypeError')),
     newMemberErrors: per((m) => count(m, 'newMemberError')),
@@ -220,13 +223,13 @@ function summarize(r: LanguageResult): Summary {
 
 function markdown(summaries: readonly Summary[], command: string, machine: string, load: string): string {
   const rows = summaries.flatMap((s) => (['off', 'on'] as const).map((m) => [
-    s.language, String(s.n), m, pct(s.match[m], s.n), pct(s.newTypeErrors[m], s.n), pct(s.newMemberErrors[m], s.n), pct(s.newErrors[m], s.n), fmtSpread(s.wallMs[m], 0),
+    s.language, String(s.n), m, pct(s.shown[m], s.n), pct(s.match[m], s.n), pct(s.newTypeErrors[m], s.n), pct(s.newMemberErrors[m], s.n), pct(s.newErrors[m], s.n), fmtSpread(s.wallMs[m], 0),
     m === 'on' ? `${fmtSpread(s.addedMs, 0)} (×${fmt(s.ratio.median, 2)})` : '',
   ]));
   return [
     `\`${command}\` — ${machine}, load average ${load} (other jobs on the machine inflate latency)`,
     '',
-    table(['language', 'tasks', 'monitor', 'next-identifier match', 'new type errors', 'of which no such member', 'new errors incl. syntax', 'ms per completion, median (p10–p90)', 'added by the monitor, ms (on/off)'], rows),
+    table(['language', 'tasks', 'monitor', 'shown', 'next-identifier match', 'new type errors', 'of which no such member', 'new errors incl. syntax', 'ms per completion, median (p10–p90)', 'added by the monitor, ms (on/off)'], rows),
   ].join('\n');
 }
 

@@ -137,6 +137,11 @@ class Project {
     }
   }
 
+  /** JavaScript files get type errors only with checkJs (or a `// @ts-check` comment). */
+  get checksJs(): boolean {
+    return this.options.checkJs === true;
+  }
+
   setOverlay(fileName: string, text: string): void {
     const o = this.overlays.get(fileName);
     if (o === undefined) this.overlays.set(fileName, { text, version: 1 });
@@ -259,6 +264,8 @@ export class TsServiceSource implements MonitorSource {
 
   errorsSync(doc: MonitorDocument): readonly { start: number; key: string }[] | undefined {
     const { project, fileName } = this.projectFor(doc);
+    // Unchecked JavaScript has no type errors to find; its syntax is the parse check's.
+    if (/\.[cm]?jsx?$/.test(fileName) && !project.checksJs && !/^\s*\/\/\s*@ts-check/m.test(doc.text)) return undefined;
     if (!project.ready && this.opts.buildWhenCold !== true) {
       void this.prepare(doc);
       return undefined;
@@ -268,8 +275,13 @@ export class TsServiceSource implements MonitorSource {
     project.ready = true;
     const ts = loadTs(this.opts.typescriptPath, this.opts.log);
     const found: { start: number; key: string }[] = [];
-    for (const d of [...project.service.getSyntacticDiagnostics(fileName), ...project.service.getSemanticDiagnostics(fileName)]) {
-      if (d.category === ts.DiagnosticCategory.Error && d.start !== undefined) found.push({ start: d.start, key: `${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}` });
+    try {
+      for (const d of [...project.service.getSyntacticDiagnostics(fileName), ...project.service.getSemanticDiagnostics(fileName)]) {
+        if (d.category === ts.DiagnosticCategory.Error && d.start !== undefined) found.push({ start: d.start, key: `${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}` });
+      }
+    } catch {
+      // The file is not part of its project's program (excluded by its tsconfig): nothing to say.
+      return undefined;
     }
     this.tCheckMs.push(performance.now() - t0);
     return found;

@@ -120,6 +120,24 @@ void describe('monitor: TypeScript language service', () => {
     assert.ok(ts.tCheckMs.length > 0);
   });
 
+  void it('type check: unchecked JavaScript is not type-checked (no answer); `// @ts-check` turns it on', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'specter-ts-js-'));
+    const source = new TsServiceSource({ log: () => {}, buildWhenCold: true });
+    try {
+      const file = path.join(dir, 'a.js');
+      const body = 'const s = "x";\ns.nope();\n';
+      fs.writeFileSync(file, body);
+      fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { allowJs: true, checkJs: false, noEmit: true }, include: ['*.js'] }));
+      const doc = (text: string): { languageId: string; uri: string; rootDir: string; text: string } => ({ languageId: 'javascript', uri: `file://${file}`, rootDir: dir, text });
+      assert.equal(source.errorsSync(doc(body)), undefined);
+      const checked = source.errorsSync(doc(`// @ts-check\n${body}`));
+      assert.ok(checked?.some((e) => e.key.startsWith('2339 ')), JSON.stringify(checked));
+    } finally {
+      source.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   void it('query latency after warm-up (reported, not asserted)', async () => {
     const doc = cut(main, 'c.increment();', '');
     ts.warm({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text: doc.prefix + doc.suffix });
