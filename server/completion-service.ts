@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds } from './grammar/parse-check';
 import { typeCheck } from './monitor/type-check';
+import { HealConstraint, healingFor } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
@@ -158,18 +159,28 @@ export class CompletionService {
     const guarded = guardInput(request.prefix, request.suffix, settings.completion.maxPrefixTokens, settings.completion.maxSuffixTokens);
     if (!guarded.ok) return this.skip(request.uri, guarded.reason);
     try {
-      const promptIds = this.promptIds(model, { ...request, ...guarded.text });
       const c = settings.completion;
       const d = settings.drafts;
       if (d.enabled && d.count > 1) {
+        const promptIds = this.promptIds(model, { ...request, ...guarded.text });
         const r = await this.drafts(model, promptIds, d.count, guarded.text, c.multiline, signal);
         if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
         return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
       }
+      // Token healing (context/heal.ts): the prefix's last token moves into the completion, which
+      // must start by re-spelling it; every step below sees the shortened prefix, and the healed
+      // text is stripped from the result.
+      const healing = c.tokenHealing ? healingFor(model.tokenizer, guarded.text.prefix) : undefined;
+      const nHeal = healing?.text.length ?? 0;
+      const req = nHeal === 0 ? request : { ...request, prefix: request.prefix.slice(0, request.prefix.length - nHeal) };
+      const around = nHeal === 0 ? guarded.text : { prefix: guarded.text.prefix.slice(0, guarded.text.prefix.length - nHeal), suffix: guarded.text.suffix };
+      const unheal = (x: { text: string; tokens: number[] }): { text: string; tokens: number[] } =>
+        healing === undefined ? x : x.text.length > nHeal && x.text.startsWith(healing.text) ? { text: x.text.slice(nHeal), tokens: x.tokens } : { text: '', tokens: [] };
+      const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      const monitor = this.monitorFor(request, model, settings);
-      const grammar = await this.grammarFor(request, model, settings);
-      const parts = [grammar, monitor].filter((c): c is Constraint => c !== undefined);
+      const monitor = this.monitorFor(req, model, settings);
+      const grammar = await this.grammarFor(req, model, settings);
+      const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor].filter((c): c is Constraint => c !== undefined);
       const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
       const outcome = await decode(model.lm, model.tokenizer, {
         ...(constraint !== undefined ? { constraint } : {}),
@@ -178,7 +189,7 @@ export class CompletionService {
         maxTokens: c.maxTokens,
         sampling: { temperature: c.temperature, topP: c.topP },
         rng: createRng(c.seed),
-        stops: makeStopCriteria({ prefix: guarded.text.prefix, suffix: guarded.text.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+        stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
         signal,
       });
       const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
@@ -190,8 +201,9 @@ export class CompletionService {
         this.log(`Completion failed: ${outcome.message}`);
         return { kind: 'empty', reason: outcome.message };
       }
-      const parsed = await this.parseChecked(request.languageId, guarded.text, outcome.text, outcome.tokens, model, settings);
-      const checked = monitorTriggered ? this.typeChecked(request, parsed, model, settings) : parsed;
+      const parsed = await this.parseChecked(req.languageId, around, outcome.text, outcome.tokens, model, settings);
+      const typed = monitorTriggered ? this.typeChecked(req, parsed, model, settings) : parsed;
+      const checked = unheal(typed);
       const stats: CompletionStats = {
         totalMs: outcome.tTotalMs,
         prefillMs: outcome.tPrefillMs,
@@ -211,9 +223,10 @@ export class CompletionService {
       this.lastSkipReason = undefined;
       this.publish({ ...this.hostStatus, last: stats });
       if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
-      if (outcome.text.trim().length > 0) {
-        const shown = outcome.text.length > 60 ? `${outcome.text.slice(0, 57)}...` : outcome.text;
-        const why = parsed.text.length > 0 ? 'it adds type errors (TypeScript check, specter.monitor.typeCheck)' : 'it adds parse errors (tree-sitter check, specter.constraints.parseCheck)';
+      const written = outcome.text.slice(nHeal);
+      if (written.trim().length > 0) {
+        const shown = written.length > 60 ? `${written.slice(0, 57)}...` : written;
+        const why = parsed.text.length > nHeal ? 'it adds type errors (TypeScript check, specter.monitor.typeCheck)' : 'it adds parse errors (tree-sitter check, specter.constraints.parseCheck)';
         return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: ${why}`, stats };
       }
       return { kind: 'empty', reason: `${nothingReason} (${outcome.stopReason})`, stats };

@@ -20,6 +20,8 @@ export interface SpecterSettings {
     maxLines: number;
     /** auto: several lines only on a blank line or after a block opener; always; never. */
     multiline: 'auto' | 'always' | 'never';
+    /** Back the prompt up over its last token and make the completion re-spell it first (context/heal.ts). */
+    tokenHealing: boolean;
     /** Stop generating this long after the first newline, in ms. */
     timeCapAfterNewlineMs: number;
     temperature: number;
@@ -93,6 +95,7 @@ export const defaultSettings: SpecterSettings = {
     maxTokens: 64,
     maxLines: 8,
     multiline: 'auto',
+    tokenHealing: true,
     timeCapAfterNewlineMs: 1500,
     temperature: 0,
     topP: 0.95,

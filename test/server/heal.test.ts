@@ -1,0 +1,51 @@
+// Token healing through the completion service with the real model: the first generated token
+// re-spells the prefix's last token, the result is what follows it, and turning it off changes
+// completions (it is not a no-op).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { healingFor } from '../../server/context/heal';
+import { goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
+
+const prompts = [
+  { prefix: 'import * as path from "node:path";\n\nexport function base(file: string): string {\n  return path.basen', suffix: '\n}\n' },
+  { prefix: 'def read_lines(path):\n    with open(path) as f:\n        return f.readl', suffix: '\n' },
+  { prefix: 'const folders = vscode.workspace.workspaceFol', suffix: ';\n' },
+  { prefix: 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        self.items.app', suffix: '\n' },
+  { prefix: 'for (let i = 0; i < items.len', suffix: '\n' },
+  { prefix: 'export const DEFAULT_TIMEO', suffix: '\n' },
+];
+
+void describe('token healing through the completion service (real model)', () => {
+  let on: ServiceUnderTest;
+  let off: ServiceUnderTest;
+  before(async () => {
+    on = await startService((s) => goldenSettings({ ...s, completion: { ...s.completion, tokenHealing: true } }));
+    off = await startService((s) => goldenSettings({ ...s, completion: { ...s.completion, tokenHealing: false } }));
+  });
+  after(async () => {
+    await on.service.shutdown();
+    await off.service.shutdown();
+  });
+
+  void it('the first token re-spells the healed text; the completion is what follows it', async () => {
+    const tok = (await on.host.acquire())?.tokenizer;
+    assert.ok(tok);
+    let nDiffer = 0;
+    for (const [i, p] of prompts.entries()) {
+      const request = { uri: `file:///w/heal${i}.${p.prefix.includes('def ') ? 'py' : 'ts'}`, languageId: p.prefix.includes('def ') ? 'python' : 'typescript', ...p };
+      const h = healingFor(tok, p.prefix);
+      assert.ok(h, p.prefix);
+      const r = await on.service.complete(request);
+      const r0 = await off.service.complete(request);
+      const text = r.kind === 'ok' ? (r.texts[0] ?? '') : '';
+      const text0 = r0.kind === 'ok' ? (r0.texts[0] ?? '') : '';
+      if (text !== text0) nDiffer++;
+      if (r.kind !== 'ok') continue;
+      const first = r.tokens[0];
+      assert.ok(first !== undefined);
+      assert.ok(tok.decode([first]).startsWith(h.text), `${JSON.stringify(tok.decode([first]))} starts with ${JSON.stringify(h.text)}`);
+      assert.ok(tok.decode(r.tokens).startsWith(h.text + text), JSON.stringify({ healed: h.text, text, all: tok.decode(r.tokens) }));
+    }
+    assert.ok(nDiffer > 0, 'healing changed at least one completion');
+  });
+});
