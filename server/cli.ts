@@ -20,6 +20,7 @@ interface CliOptions {
   speculation?: boolean;
   constraints?: 'off' | 'syntax' | 'all';
   monitor?: boolean;
+  healing?: boolean;
   /** --drafts K: K alternative completions (superposed decoding), all of them in `completions`. */
   drafts?: number;
   quiet: boolean;
@@ -36,7 +37,7 @@ function usage(): never {
   process.stderr.write(
     [
       'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off] [--drafts K]',
-      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--drafts K] [--quiet]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|off] [--drafts K] [--quiet]',
       '',
     ].join('\n'),
   );
@@ -60,6 +61,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--max-tokens': options.maxTokens = Number(value()); break;
       case '--speculation': options.speculation = onOff(flag, value()); break;
       case '--monitor': options.monitor = onOff(flag, value()); break;
+      case '--healing': options.healing = onOff(flag, value()); break;
       case '--drafts': options.drafts = Number(value()); break;
       case '--constraints': {
         const mode = value();
@@ -79,7 +81,7 @@ function settingsFrom(service: CompletionService, options: CliOptions): SpecterS
   return {
     ...base,
     model: options.model ?? base.model,
-    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens },
+    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing ?? base.completion.tokenHealing },
     speculation: { ...base.speculation, enabled: options.speculation ?? base.speculation.enabled },
     constraints: { ...base.constraints, mode: options.constraints ?? base.constraints.mode },
     monitor: { ...base.monitor, enabled: options.monitor ?? base.monitor.enabled },

@@ -66,8 +66,9 @@ export class HealConstraint implements Constraint {
     return true;
   }
 
-  advance(): void {
-    this.nAdvanced++;
+  /** Any token: the first one passed `check` (or the step was unconstrained). */
+  advance(token: number): void {
+    if (token >= 0) this.nAdvanced++;
   }
 
   rollback(n: number): void {

@@ -28,7 +28,7 @@ void describe('token healing', () => {
     assert.ok(c.mask(allowed));
     let n = 0;
     for (let id = 0; id < tok.vocabSize; id++) {
-      const ok = tok.tokenBytes(id).length > 0 && textOf(id).startsWith(h.text);
+      const ok: boolean = tok.tokenBytes(id).length > 0 && textOf(id).startsWith(h.text);
       assert.equal(allowed[id] === 1, ok, textOf(id));
       assert.equal(c.check(id), ok);
       n += ok ? 1 : 0;
