@@ -8,9 +8,11 @@ import bisect, json, random
 import bpe
 
 P_FIM = 0.7
-P_SPM = 0.3   # fraction of FIM samples in SPM order
+P_SPM = 0.3   # first phase: fraction of FIM samples in SPM order (Qwen order, fim.SPM_QWEN_FORMAT)
+P_SPM_FIM_PHASE = 0.8  # FIM-dense phase: fraction in SPM order (fim.FIM_CONFIG's spm_format)
 PREFIX_CHARS = 3000
 SUFFIX_CHARS = 1500
+CTX_WEIGHT = 0.1  # FIM-dense phase: loss weight of a FIM sample's prefix/suffix tokens (middle: 1)
 
 
 class Sampler:
@@ -102,6 +104,41 @@ class Sampler:
         if r.random() < P_SPM:
             return [self.SUF] + suf + [self.PRE] + pre + [self.MID] + mid + [self.EOT]
         return [self.PRE] + pre + [self.SUF] + suf + [self.MID] + mid + [self.EOT]
+
+    def fim_short(self, d, mid_max):
+        """One FIM sample for the FIM-dense phase: a short prefix (16-640 tokens) and suffix
+        (0-256 tokens) around an editor-shaped middle, so many more middles fit in a row.
+        Returns (ids, weights): weight 1 on the middle and its <|endoftext|>, CTX_WEIGHT on the context."""
+        r = self.rng
+        text = d['text']
+        a, b = self.choose_middle(text)
+        pre = self.tok.encode_ordinary(text[max(0, a - PREFIX_CHARS):a])
+        mid = self.tok.encode_ordinary(text[a:b])[:mid_max]
+        suf = self.tok.encode_ordinary(text[b:b + SUFFIX_CHARS // 2])
+        if not mid:
+            return None
+        pre = pre[len(pre) - min(len(pre), int(16 * (40 ** r.random()))):]
+        suf = suf[:min(len(suf), r.choice([0, 16, 64, 256]) if r.random() < 0.5 else int(256 * r.random()))]
+        if r.random() < P_SPM_FIM_PHASE:   # <|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}{middle}
+            ctx = [self.PRE, self.SUF] + suf + [self.MID] + pre
+        else:                              # <|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>{middle}
+            ctx = [self.PRE] + pre + [self.SUF] + suf + [self.MID]
+        return ctx + mid + [self.EOT], [CTX_WEIGHT] * len(ctx) + [1.0] * (len(mid) + 1)
+
+    def fim_row(self, length, p_plain=0.1, mid_max=96):
+        """A row for the FIM-dense phase: short FIM samples packed back to back (and a few plain
+        windows so next-token prediction is not forgotten, weight 1 on every token)."""
+        ids, w = [], []
+        while len(ids) < length:
+            budget = length - len(ids)
+            s = None
+            if self.rng.random() >= p_plain:
+                s = self.fim_short(self.pick_doc(), mid_max)
+            if s is None:
+                p = self.plain(self.pick_doc(), min(budget, 256))
+                s = (p, [1.0] * len(p))
+            ids.extend(s[0]); w.extend(s[1])
+        return ids[:length], w[:length]
 
     def row(self, length):
         out = []

@@ -28,24 +28,35 @@ tcfg = json.load(open(os.path.join(MODEL, 'tokenizer_config.json')))
 stats = load('corpus/stats.json')
 ngram = load('ngram_results.json', {})
 ev = load('eval_results.json', {})
-ev_spm = load('eval_results_spm.json', {})
+ev_psm = load('eval_results_psm.json', {})
+ev_heal = load('eval_results_heal.json', {})
 ev_plain = load('eval_results_plain.json', {})
 ck = torch.load(os.path.join(WORK, 'ckpt.pt'), map_location='cpu')
 st, targs = ck['state'], ck.get('args', {})
 params = sum(v.numel() for k, v in ck['model'].items())
-rows = list(csv.DictReader(open(os.path.join(WORK, 'loss.csv'))))
-last = rows[-50:]
-final_loss = sum(float(r['loss']) for r in last) / len(last)
-tps = sorted(float(r['tok_per_s']) for r in rows)
-tps_p10, tps_med, tps_p90 = (tps[int(q * (len(tps) - 1))] for q in (0.1, 0.5, 0.9))
+ckf = torch.load(os.path.join(WORK, 'ckpt_fim.pt'), map_location='cpu')  # the FIM-dense phase (exported)
+st2, fargs = ckf['state'], ckf.get('args', {})
+
+
+def loss_stats(name):
+    rows = list(csv.DictReader(open(os.path.join(WORK, name))))
+    last = rows[-50:]
+    tps = sorted(float(r['tok_per_s']) for r in rows)
+    return sum(float(r['loss']) for r in last) / len(last), [tps[int(q * (len(tps) - 1))] for q in (0.1, 0.5, 0.9)]
+
+
+final_loss, (tps_p10, tps_med, tps_p90) = loss_stats('loss.csv')
+final_loss2, (tps2_p10, tps2_med, tps2_p90) = loss_stats('loss_fim.csv')
+minutes_total = (st['elapsed'] + st2['elapsed']) / 60
+tokens_total = st['tokens'] + st2['tokens']
 size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(MODEL) for f in fs)
 special = {v['content']: int(k) for k, v in tcfg['added_tokens_decoder'].items()}
 
 keep = None
 if os.path.exists(CARD):
-    m = re.search(r'(## Completion quality \(npm run eval\)\n.*?)(?=\n## |\Z)', open(CARD).read(), re.S)
-    if m and 'PLACEHOLDER' not in m.group(1):
-        keep = m.group(1).rstrip() + '\n'
+    m = re.search(r'## Completion quality \(npm run eval\)\n(.*?)(?=\n## |\Z)', open(CARD).read(), re.S)
+    if m and m.group(1).strip() and 'PLACEHOLDER' not in m.group(1):
+        keep = m.group(1).strip()  # the section's body (the header is the template's)
 
 src_rows = []
 for name, s in stats['sources'].items():
@@ -64,15 +75,16 @@ Specter's embedded default code-completion model: a {params / 1e6:.1f}M-paramete
 decoder with fill-in-the-middle (Qwen2.5-Coder token format), trained from scratch on this machine.
 
 **Reproduce end to end** (Debian 12; installs Debian packages, npm-installs the corpus, trains the
-tokenizer, trains ~{targs.get('minutes', 95):.0f} min on 2 cores, exports, verifies, evaluates):
+tokenizer, trains {targs.get('minutes', 100):.0f} + {fargs.get('minutes', 30):.0f} min on 2 cores in two phases, exports, verifies, evaluates):
 
 ```sh
 tools/model/setup.sh            # or a subset of stages: tools/model/setup.sh export verify eval
 ```
 
 Everything intermediate lives in `tools/model/work/` (gitignored); rerunning the `train` stage resumes
-from `tools/model/work/ckpt.pt`. Training uses a wall-clock budget (cosine schedule over the budget),
-so a rerun reproduces the recipe, not bit-identical weights. The tokenizer is deterministic.
+whichever phase is unfinished (`tools/model/work/ckpt.pt`, then `ckpt_fim.pt`). Training uses a
+wall-clock budget (cosine schedule over the budget), so a rerun reproduces the recipe, not
+bit-identical weights. The tokenizer is deterministic.
 
 ## Files
 
@@ -126,8 +138,9 @@ held-out files plus emoji/CJK/RTL/control-character/CRLF/random-codepoint string
 
 Stored in `config.json` and `tokenizer_config.json` under `specter_fim`:
 
-- PSM: `<|fim_prefix|>{{prefix}}<|fim_suffix|>{{suffix}}<|fim_middle|>{{middle}}<|endoftext|>` (preferred)
-- SPM: `<|fim_suffix|>{{suffix}}<|fim_prefix|>{{prefix}}<|fim_middle|>{{middle}}<|endoftext|>`
+- SPM: `<|fim_prefix|><|fim_suffix|>{{suffix}}<|fim_middle|>{{prefix}}{{middle}}<|endoftext|>` (preferred; the
+  StarCoder/CodeLlama variant: the middle continues the prefix directly)
+- PSM: `<|fim_prefix|>{{prefix}}<|fim_suffix|>{{suffix}}<|fim_middle|>{{middle}}<|endoftext|>`
 
 The middle is always terminated by `<|endoftext|>`. Non-FIM documents are written as
 `<|file_sep|>{{path}}\\n{{content}}<|endoftext|>` (when a sample starts at the top of a file).
@@ -151,18 +164,31 @@ The benchmark tasks in `bench/tasks/` are drawn only from held-out documents.
 
 ## Training
 
-- Objective: next-token prediction on packed rows; {100 * training_data.P_FIM:.0f}% of samples FIM-transformed ({100 * (1 - training_data.P_SPM):.0f}% PSM,
-  {100 * training_data.P_SPM:.0f}% SPM). FIM middles are biased to editor shapes: 55% start mid-line (after ≥1 character of
-  the line's content) and run to the end of the line (+0–3 more lines), 23% are 1–4 whole lines
-  starting at column 0, 22% random character spans; middles end before a newline so the suffix
-  starts with `\\n`. Prefix ≤3000 / suffix ≤1500 chars, sometimes shortened or empty. Loss on all tokens.
-- AdamW (β=0.9/0.95, wd 0.1 on matrices), peak LR {targs.get('lr', 0):g}, {targs.get('warmup_steps')} warmup steps, cosine to
-  {targs.get('min_lr_frac', 0.05):g}×peak over a {targs.get('minutes', 0):g}-minute wall-clock budget, grad clip 1.0, fp32,
-  2 threads (OpenBLAS). Rows of 512 tokens for the first {100 * targs.get('short_frac', 0.4):.0f}% of the time, then 1024.
-  {targs.get('tokens_per_step')} tokens per step; one run from scratch (`tools/model/setup.sh train`).
-- Steps: {st['step']}; tokens seen: {st['tokens'] / 1e6:.2f} M; training time: {st['elapsed'] / 60:.1f} min
-  on the 2-core machine (throughput per step: median {tps_med:,.0f} tokens/s, p10–p90 {tps_p10:,.0f}–{tps_p90:,.0f}).
-- Final training loss (mean of last 50 steps): {final_loss:.3f} nats/token.
+Two phases, {minutes_total:.0f} minutes and {tokens_total / 1e6:.2f} M tokens in all:
+
+1. **Language modelling with FIM** ({st['elapsed'] / 60:.1f} min, `work/ckpt.pt`). Next-token prediction on packed rows;
+   {100 * training_data.P_FIM:.0f}% of samples FIM-transformed ({100 * (1 - training_data.P_SPM):.0f}% PSM, {100 * training_data.P_SPM:.0f}% SPM in Qwen's order
+   `<|fim_suffix|>…<|fim_prefix|>…<|fim_middle|>`). FIM middles are biased to editor shapes: 55% start
+   mid-line (after ≥1 character of the line's content) and run to the end of the line (+0–3 more
+   lines), 23% are 1–4 whole lines starting at column 0, 22% random character spans; middles end
+   before a newline so the suffix starts with `\\n`. Prefix ≤3000 / suffix ≤1500 chars, sometimes
+   shortened or empty. Loss on all tokens. AdamW (β=0.9/0.95, wd 0.1 on matrices), peak LR
+   {targs.get('lr', 0):g}, {targs.get('warmup_steps')} warmup steps, cosine to {targs.get('min_lr_frac', 0.05):g}×peak over a {targs.get('minutes', 0):g}-minute wall-clock
+   budget, grad clip 1.0, fp32, 2 threads (OpenBLAS). Rows of 512 tokens for the first
+   {100 * targs.get('short_frac', 0.4):.0f}% of the time, then 1024; {targs.get('tokens_per_step')} tokens per step. Steps: {st['step']}; tokens:
+   {st['tokens'] / 1e6:.2f} M (throughput per step: median {tps_med:,.0f} tokens/s, p10–p90 {tps_p10:,.0f}–{tps_p90:,.0f}). Final
+   training loss (mean of last 50 steps): {final_loss:.3f} nats/token.
+2. **FIM-dense** ({st2['elapsed'] / 60:.1f} min from the first phase's weights and optimizer state,
+   `work/ckpt_fim.pt`; `train.py --fim-phase`). In the first phase a FIM sample filled most of a row
+   (prefix up to ~900 tokens), so only about 2% of trained tokens were middles (2.0% over 150
+   sampled rows) and the model never learned to continue the prefix after `<|fim_middle|>`. This phase packs short samples (prefix
+   16–640 tokens, log-uniform; suffix 0–256) with the same editor-shaped middles, {100 * training_data.P_SPM_FIM_PHASE:.0f}% in the
+   SPM order above (the middle continues the prefix directly) and the rest PSM, plus {100 * 0.1:.0f}% plain
+   windows; the loss is weighted 1 on middles and their `<|endoftext|>`, {training_data.CTX_WEIGHT:g} on the FIM context,
+   1 on plain windows: middles are about 8% of the tokens (8.5% of FIM-sample tokens over 1,500
+   samples). Peak LR {fargs.get('lr', 0):g}, {fargs.get('warmup_steps')} warmup steps, cosine over {fargs.get('minutes', 0):g} minutes,
+   1024-token rows, {fargs.get('tokens_per_step')} tokens per step. Steps: {st2['step']}; tokens: {st2['tokens'] / 1e6:.2f} M (median
+   {tps2_med:,.0f} tokens/s). Final weighted loss (mean of last 50 steps): {final_loss2:.3f} nats/token.
 
 ![loss curve](loss.png)
 
@@ -171,36 +197,49 @@ The benchmark tasks in `bench/tasks/` are drawn only from held-out documents.
 | metric | value |
 |---|---|
 | held-out perplexity (plain LM, 1024-token windows, {ho.get('tokens', 0):,} tokens) | **{ho.get('perplexity', float('nan')):.2f}** ({ho.get('nll_per_token', float('nan')):.3f} nats/token, {ho.get('bits_per_byte', float('nan')):.3f} bits/byte) |
-| line completion exact match, model (PSM, greedy, {line.get('tasks', 0)} tasks) | **{pct(line.get('exact_match'))}** (ignoring trailing whitespace: {pct(line.get('exact_match_rstrip'))}) |
+| line completion exact match, model (SPM, greedy, {line.get('tasks', 0)} tasks) | **{pct(line.get('exact_match'))}** (ignoring trailing whitespace: {pct(line.get('exact_match_rstrip'))}) |
+| line completion exact match, model, SPM + token healing | **{pct(ev_heal.get('line', {}).get('exact_match'))}** |
 | line completion exact match, token 4-gram baseline (prefix only, greedy, backoff) | **{pct(ngram.get('exact_match'))}** |
-| line completion exact match, model, SPM prompt | {pct(ev_spm.get('line', {}).get('exact_match'))} |
+| line completion exact match, token 4-gram baseline + token healing | {pct(ngram.get('exact_match_healed'))} |
+| line completion exact match, model, PSM prompt | {pct(ev_psm.get('line', {}).get('exact_match'))} |
 | line completion exact match, model, prefix only (no FIM) | {pct(ev_plain.get('line', {}).get('exact_match'))} |
 | block completion exact match, model ({block.get('tasks', 0)} tasks, 1–4 lines) | {pct(block.get('exact_match'))} |
 
 By language (line tasks): model {', '.join(f'{k} {pct(v)}' for k, v in sorted(line.get('by_language', {}).items()))};
 4-gram {', '.join(f'{k} {pct(v)}' for k, v in sorted(ngram.get('by_language', {}).items()))}.
 
-Harness: prompt = PSM with the suffix truncated to 256 tokens and the prefix to what fits in
+Harness: prompt = SPM (the preferred order) with the suffix truncated to 256 tokens and the prefix to what fits in
 1024 − 48 tokens; greedy until `<|endoftext|>` or the first newline; exact string match with the
 target (rest of the line). The 4-gram model is built on the same training token stream
 ({ngram.get('train_tokens', 0):,} tokens, `tools/model/ngram_baseline.py`) and sees only the prefix.
+*Token healing* (as Specter does it, `specter.completion.tokenHealing`): the prompt backs up over
+the prefix's last token and the first generated token must start with that token's text. The
+tasks cut lines at random characters, mostly inside a word, where the prompt otherwise ends in a
+token the model rarely saw there. The 4-gram model keeps only its best next token per context, so
+its healing takes that token when it re-spells the backed-up one and otherwise completes as before.
 
 ## What limits quality (issue targets not met)
 
-The issue asks for ≥ 25% line exact match and ≥ 5 points over the 4-gram baseline; this model
-does **not** reach either. The limit is training compute. Fp32 training with two threads runs at about
-{tps_med:,.0f} tokens/s here, so the 100-minute budget buys {st['tokens'] / 1e6:.1f} M tokens,
-{st['tokens'] / max(1, ngram.get('train_tokens', 1)):.2f} of one pass over the {ngram.get('train_tokens', 0) / 1e6:.1f} M-token corpus. (The first run, on a machine shared with other
-jobs, saw 3.05 M tokens and reached perplexity 41.9; this run on the idle machine reached
-{ho.get('perplexity', float('nan')):.1f}.) At this budget the model has learned local token statistics: with the prefix alone
-it continues the identifier at the cursor plausibly (`V4UUID._random` → `PrivateKey,`). It has not
-learned the fill-in-the-middle conditioning: after `<|fim_middle|>` it writes text that starts a
-new line or a comment rather than the rest of the current line, in both PSM and SPM order. That is
-why FIM exact match stays at zero. The 4-gram baseline
-wins on exact match with memorized boilerplate (`__importStar` helpers, license headers, repeated
-`V4UUID._randomHex(),`). What would help: more training tokens (rerun the `train` stage with a larger
-`TRAIN_MINUTES`; it resumes from `tools/model/work/ckpt.pt`), a GPU, or a pretrained model (Qwen2.5-Coder
-ONNX via "Specter: Download Model…"), which Specter loads through the same directory contract.
+The issue asks for ≥ 25% line exact match and ≥ 5 points over the 4-gram baseline. With token
+healing the model reaches {pct(ev_heal.get('line', {}).get('exact_match'))}: {100 * (ev_heal.get('line', {}).get('exact_match', 0) - ngram.get('exact_match', 0)):+.1f} points over the 4-gram baseline as
+specified (prefix only, {pct(ngram.get('exact_match'))}), but {100 * (ev_heal.get('line', {}).get('exact_match', 0) - ngram.get('exact_match_healed', 0)):+.1f} points against the 4-gram with healing
+({pct(ngram.get('exact_match_healed'))}); 25% is out of reach. The limit is training compute. Fp32 training with two threads runs at about
+{tps_med:,.0f} tokens/s here, so the first phase's 100 minutes buy {st['tokens'] / 1e6:.1f} M tokens,
+{st['tokens'] / max(1, ngram.get('train_tokens', 1)):.2f} of one pass over the {ngram.get('train_tokens', 0) / 1e6:.1f} M-token corpus; held-out perplexity is
+{ho.get('perplexity', float('nan')):.1f}. A 4M-parameter model at that budget has learned local token statistics, not the
+exact boilerplate the 4-gram tables memorise (`__importStar` helpers, license headers, repeated
+calls), which is where most of the baseline's matches come from.
+
+Fill-in-the-middle needed more than tokens. After the first phase alone the model scored 0% in
+both FIM orders: a FIM sample filled a whole row there (prefix up to ~900 tokens), so middles were
+~2% of what it trained on, and after `<|fim_middle|>` it wrote line-start text instead of the
+rest of the line. The second phase packs short FIM samples with the loss on the middles and uses
+the SPM variant in which the middle continues the prefix directly; after it the model scores
+{pct(line.get('exact_match'))} in SPM order and {pct(ev_psm.get('line', {}).get('exact_match'))} in PSM order (without healing). Token healing then turns
+mid-word cursors, most of these tasks, from misses into matches. What would help further: more
+training tokens (larger `TRAIN_MINUTES` / `FIM_MINUTES`; both phases resume), a GPU, or a
+pretrained model (Qwen2.5-Coder ONNX via "Specter: Download Model…"), which Specter loads through
+the same directory contract.
 
 ## Completion quality (npm run eval)
 
@@ -220,7 +259,7 @@ local files only) greedy generation vs PyTorch greedy (`check_transformersjs.mjs
 
 ## Limitations
 
-A {params / 1e6:.0f}M-parameter model trained for ~{st['elapsed'] / 60:.0f} minutes on {st['tokens'] / 1e6:.1f} M tokens ({st['tokens'] / max(1, ngram.get('train_tokens', 1)):.2f} of an epoch of the
+A {params / 1e6:.0f}M-parameter model trained for ~{minutes_total:.0f} minutes on {tokens_total / 1e6:.1f} M tokens (the first phase {st['tokens'] / max(1, ngram.get('train_tokens', 1)):.2f} of an epoch of the
 {ngram.get('train_tokens', 0) / 1e6:.1f} M-token corpus of two languages' standard libraries and a few npm packages): it produces
 syntactically plausible code and common idioms, but it does not yet reliably continue the identifier
 or expression at the cursor, has no world knowledge, and is unreliable beyond a line. It exists so

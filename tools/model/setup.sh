@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce models/specter-tiny end to end (Debian 12, 2 cores, ~2 hours):
+# Reproduce models/specter-tiny end to end (Debian 12, 2 cores, ~2.5 hours):
 #
 #   tools/model/setup.sh                 # all stages
 #   tools/model/setup.sh train export    # only some stages (deps corpus tokenizer train export verify eval)
@@ -11,8 +11,10 @@
 #   corpus     collect Python stdlib + npm JS/TS sources, hold out sha1(path)%20==0 documents.
 #   tokenizer  train the 4096-token byte-level BPE -> models/specter-tiny/tokenizer{,_config}.json,
 #              check parity/round-trip against @huggingface/tokenizers (node).
-#   train      train the model (wall-clock budget TRAIN_MINUTES, default 100; resumable: rerun to resume).
-#   export     checkpoint -> config.json, generation_config.json, model.safetensors, onnx/*.
+#   train      train the model: first phase (wall-clock budget TRAIN_MINUTES, default 100) -> work/ckpt.pt,
+#              then the FIM-dense phase from it (FIM_MINUTES, default 30) -> work/ckpt_fim.pt;
+#              resumable: rerun to resume either phase.
+#   export     work/ckpt_fim.pt -> config.json, generation_config.json, model.safetensors, onnx/*.
 #   verify     ONNX vs PyTorch parity (onnxruntime-node), transformers.js load + greedy generation.
 #   eval       bench/tasks/*.jsonl, 4-gram baseline, held-out perplexity + exact match, loss.png.
 # The node checks use the repo's own node_modules (run `npm ci` in the repo root first).
@@ -23,6 +25,7 @@ MODEL="$ROOT/models/specter-tiny"
 WORK="$HERE/work"
 PY=/usr/bin/python3
 TRAIN_MINUTES="${TRAIN_MINUTES:-100}"
+FIM_MINUTES="${FIM_MINUTES:-30}"
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=(deps corpus tokenizer train export verify eval)
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -55,9 +58,11 @@ for stage in "${STAGES[@]}"; do
     train)
       $PY "$HERE/train.py" --minutes "$TRAIN_MINUTES" --tokens-per-step 2048 --lr 2e-3 --warmup-steps 50 \
         --short-frac 0.4 2>&1 | tee -a "$WORK/train.log"
+      $PY "$HERE/train.py" --fim-phase --init "$WORK/ckpt.pt" --minutes "$FIM_MINUTES" --tokens-per-step 2048 --lr 1e-3 \
+        --warmup-steps 20 --ckpt-minutes 5 --seed 2 --ckpt "$WORK/ckpt_fim.pt" --log "$WORK/loss_fim.csv" 2>&1 | tee -a "$WORK/train_fim.log"
       ;;
     export)
-      $PY "$HERE/export.py" "$WORK/ckpt.pt" "$MODEL"
+      $PY "$HERE/export.py" "$WORK/ckpt_fim.pt" "$MODEL"
       ;;
     verify)
       $PY "$HERE/verify_onnx.py" "$MODEL" && node "$HERE/verify_onnx.js" "$MODEL" | tee "$WORK/verify_onnx.log"
@@ -69,7 +74,10 @@ for stage in "${STAGES[@]}"; do
       $PY "$HERE/make_tasks.py"
       $PY "$HERE/ngram_baseline.py"
       $PY "$HERE/evaluate.py" "$MODEL"
-      $PY "$HERE/plot_loss.py" "$WORK/loss.csv" "$MODEL/loss.png"
+      $PY "$HERE/evaluate.py" "$MODEL" --heal --skip-ppl
+      $PY "$HERE/evaluate.py" "$MODEL" --psm --skip-ppl
+      $PY "$HERE/evaluate.py" "$MODEL" --plain --skip-ppl
+      $PY "$HERE/plot_loss.py" "$WORK/loss.csv" "$MODEL/loss.png" "$WORK/loss_fim.csv"
       $PY "$HERE/make_card.py" "$MODEL"
       ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;

@@ -31,6 +31,10 @@ ap.add_argument('--tokenizer', default=os.path.join(HERE, '..', '..', 'models', 
 ap.add_argument('--seed', type=int, default=0)
 ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--layers', type=int, default=4)
+ap.add_argument('--fim-phase', action='store_true',
+                help='FIM-dense phase: start from --init (the first phase\'s final checkpoint), rows of short FIM '
+                     'samples, loss weighted to the middles (data.Sampler.fim_row), 1024-token rows throughout')
+ap.add_argument('--init', default=os.path.join(WORK, 'ckpt.pt'))
 args = ap.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -46,7 +50,12 @@ opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.wd}, {'params': 
                         lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
 sampler = data.Sampler(tok, os.path.join(WORK, 'corpus', 'train.jsonl'), seed=args.seed + 1)
 state = {'step': 0, 'elapsed': 0.0, 'tokens': 0}
-if os.path.exists(args.ckpt):
+if args.fim_phase and not os.path.exists(args.ckpt):
+    ck = torch.load(args.init)
+    model.load_state_dict(ck['model'])
+    opt.load_state_dict(ck['opt'])
+    print(f"FIM phase: starting from {args.init} (step {ck['state']['step']}, {ck['state']['tokens']} tokens)", flush=True)
+elif os.path.exists(args.ckpt):
     ck = torch.load(args.ckpt)
     model.load_state_dict(ck['model'])
     opt.load_state_dict(ck['opt'])
@@ -88,14 +97,24 @@ model.train()
 while state['elapsed'] < budget:
     t0 = time.time()
     frac = state['elapsed'] / budget
-    T = 512 if frac < args.short_frac else 1024
+    T = 512 if frac < args.short_frac and not args.fim_phase else 1024
     B = max(1, args.tokens_per_step // T)
-    rows = torch.tensor([sampler.row(T + 1) for _ in range(B)], dtype=torch.long)
+    if args.fim_phase:
+        made = [sampler.fim_row(T + 1) for _ in range(B)]
+        rows = torch.tensor([m[0] for m in made], dtype=torch.long)
+        weights = torch.tensor([m[1][1:] for m in made], dtype=torch.float32)
+    else:
+        rows = torch.tensor([sampler.row(T + 1) for _ in range(B)], dtype=torch.long)
+        weights = None
     lr = lr_at(state['step'], frac)
     for g in opt.param_groups:
         g['lr'] = lr
     logits, _ = model(rows[:, :-1])
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+    if weights is None:
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+    else:
+        per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1), reduction='none')
+        loss = (per_token * weights.reshape(-1)).sum() / weights.sum()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
