@@ -19,8 +19,8 @@ void describe('token healing through the completion service (real model)', () =>
   let on: ServiceUnderTest;
   let off: ServiceUnderTest;
   before(async () => {
-    on = await startService((s) => goldenSettings({ ...s, completion: { ...s.completion, tokenHealing: true } }));
-    off = await startService((s) => goldenSettings({ ...s, completion: { ...s.completion, tokenHealing: false } }));
+    on = await startService((s) => { const g = goldenSettings(s); return { ...g, completion: { ...g.completion, tokenHealing: true } }; });
+    off = await startService(goldenSettings);
   });
   after(async () => {
     await on.service.shutdown();

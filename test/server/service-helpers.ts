@@ -30,5 +30,5 @@ export async function startService(patch: (s: SpecterSettings) => SpecterSetting
   return { service, host, logs };
 }
 
-/** Golden settings: plain greedy decoding of the model, no grammar constraint (it has its own tests). */
-export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, constraints: { ...s.constraints, mode: 'off' } });
+/** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing (each has its own tests). */
+export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, tokenHealing: false }, constraints: { ...s.constraints, mode: 'off' } });
