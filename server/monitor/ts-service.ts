@@ -62,7 +62,7 @@ function mtimeMs(f: string): number {
 /** One LanguageService over one tsconfig (or an inferred project for a folder). */
 class Project {
   readonly service: TS.LanguageService;
-  private readonly overlays = new Map<string, { text: string; version: number }>();
+  private readonly overlays = new Map<string, { text: string; version: number; snapshot: TS.IScriptSnapshot }>();
   private readonly disk = new Map<string, DiskFile>();
   private rootNames: string[];
   private options: TS.CompilerOptions;
@@ -93,7 +93,7 @@ class Project {
       },
       getScriptSnapshot: (f) => {
         const o = this.overlays.get(f);
-        return o !== undefined ? ts.ScriptSnapshot.fromString(o.text) : this.diskFile(f).snapshot;
+        return o !== undefined ? o.snapshot : this.diskFile(f).snapshot;
       },
       getCurrentDirectory: () => this.dir,
       getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
@@ -144,9 +144,31 @@ class Project {
 
   setOverlay(fileName: string, text: string): void {
     const o = this.overlays.get(fileName);
-    if (o === undefined) this.overlays.set(fileName, { text, version: 1 });
-    else if (o.text !== text) this.overlays.set(fileName, { text, version: o.version + 1 });
+    if (o === undefined) this.overlays.set(fileName, { text, version: 1, snapshot: overlaySnapshot(this.ts, text) });
+    else if (o.text !== text) this.overlays.set(fileName, { text, version: o.version + 1, snapshot: overlaySnapshot(this.ts, text) });
   }
+}
+
+/**
+ * An overlay's text as a snapshot that tells TypeScript what changed since an older one (the
+ * common prefix and suffix of the two texts), so the language service re-parses only the edited
+ * region, as tsserver does, instead of the whole file on every query.
+ */
+export function overlaySnapshot(ts: Ts, text: string): TS.IScriptSnapshot {
+  return {
+    getText: (start, end) => text.substring(start, end),
+    getLength: () => text.length,
+    getChangeRange(old) {
+      const oldLength = old.getLength();
+      const oldText = old.getText(0, oldLength);
+      const max = Math.min(oldLength, text.length);
+      let head = 0;
+      while (head < max && oldText.charCodeAt(head) === text.charCodeAt(head)) head++;
+      let tail = 0;
+      while (tail < max - head && oldText.charCodeAt(oldLength - 1 - tail) === text.charCodeAt(text.length - 1 - tail)) tail++;
+      return ts.createTextChangeRange(ts.createTextSpan(head, oldLength - head - tail), text.length - head - tail);
+    },
+  };
 }
 
 function parseConfig(ts: Ts, configPath: string, log: MonitorLog): TS.ParsedCommandLine | undefined {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMonitor } from '../../server/monitor/index';
-import { TsServiceSource } from '../../server/monitor/ts-service';
+import { overlaySnapshot, TsServiceSource } from '../../server/monitor/ts-service';
 import type { TokenizerLike } from '../../server/engine/model';
 import { cut, percentile, queryOf, realTokenizer, tsProject } from '../fixtures/monitor/docs';
 import { typeCheck } from '../../server/monitor/type-check';
@@ -135,6 +135,33 @@ void describe('monitor: TypeScript language service', () => {
     } finally {
       source.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('overlay snapshots tell TypeScript exactly what changed (incremental re-parse)', () => {
+    const typescript = require('typescript') as typeof import('typescript');
+    const pairs: [string, string][] = [['abc', 'abXc'], ['abc', 'ac'], ['', 'x'], ['x', ''], ['aaaa', 'aaaaa'], ['const a = 1;\n', 'const ab = 1;\n'], ['same', 'same'], ['abcabc', 'abc']];
+    for (const [before, after] of pairs) {
+      const range = overlaySnapshot(typescript, after).getChangeRange(typescript.ScriptSnapshot.fromString(before));
+      assert.ok(range);
+      const { start, length } = range.span;
+      assert.equal(before.slice(0, start) + after.slice(start, start + range.newLength) + before.slice(start + length), after, JSON.stringify([before, after]));
+    }
+    // Typing a statement character by character through one service (incremental) gives the
+    // diagnostics and member lists of a service that parses the final text from scratch.
+    const doc = cut(main, 'c.increment();', '');
+    const typed = 'const n: string = c.total() + label.length;';
+    for (let i = 1; i <= typed.length; i++) ts.errorsSync({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text: doc.prefix + typed.slice(0, i) + doc.suffix });
+    const fresh = new TsServiceSource({ log: () => {}, buildWhenCold: true });
+    try {
+      const text = doc.prefix + typed + doc.suffix;
+      const keys = (src: TsServiceSource): string[] => (src.errorsSync({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text }) ?? []).map((e) => `${e.start} ${e.key}`);
+      assert.deepEqual(keys(ts), keys(fresh));
+      assert.ok(keys(ts).some((k) => k.includes('2322')), 'number is not assignable to string');
+      const q = queryOf({ uri: doc.uri, prefix: doc.prefix + 'c.', suffix: doc.suffix }, 'typescript', tsProject);
+      assert.deepEqual([...(ts.querySync(q) ?? [])].sort(), [...(fresh.querySync(q) ?? [])].sort());
+    } finally {
+      fresh.dispose();
     }
   });
 
