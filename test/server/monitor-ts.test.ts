@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMonitor } from '../../server/monitor/index';
+import * as typescript from 'typescript';
 import { overlaySnapshot, TsServiceSource } from '../../server/monitor/ts-service';
 import type { TokenizerLike } from '../../server/engine/model';
 import { cut, percentile, queryOf, realTokenizer, tsProject } from '../fixtures/monitor/docs';
@@ -139,7 +140,6 @@ void describe('monitor: TypeScript language service', () => {
   });
 
   void it('overlay snapshots tell TypeScript exactly what changed (incremental re-parse)', () => {
-    const typescript = require('typescript') as typeof import('typescript');
     const pairs: [string, string][] = [['abc', 'abXc'], ['abc', 'ac'], ['', 'x'], ['x', ''], ['aaaa', 'aaaaa'], ['const a = 1;\n', 'const ab = 1;\n'], ['same', 'same'], ['abcabc', 'abc']];
     for (const [before, after] of pairs) {
       const range = overlaySnapshot(typescript, after).getChangeRange(typescript.ScriptSnapshot.fromString(before));
