@@ -13,8 +13,11 @@ const uri = 'file:///tmp/specter-test/stats.ts';
 const head = 'export function sum(values: number[]): number {\n  let total = 0;\n  for (const value of values) {\n    total += value;\n  }\n  return total;\n}\n\nexport function average(values: number[]): number {\n  ';
 const tail = '\n}\n';
 const typed = 'const half = ';
-// Cache, typing-through and prefetch off: each answer comes straight from the model.
-const settings = { completion: { maxTokens: 24, maxLines: 2 }, drafts: { count: 3 }, typing: { cache: false, typeThrough: false, prefetch: false } };
+// Cache, typing-through and prefetch off: each answer comes straight from the model. Drafts from
+// the model alone (α 0): with the default α the n-gram index over the open documents reranks them,
+// and that index re-encodes a document at most every 2 s, so the typist's and the reference's
+// drafts for one state would depend on when each last indexed the document.
+const settings = { completion: { maxTokens: 24, maxLines: 2 }, drafts: { count: 3, alpha: 0 }, typing: { cache: false, typeThrough: false, prefetch: false } };
 
 const texts = (items: readonly InlineCompletionItem[]): string[] => items.map((i) => (typeof i.insertText === 'string' ? i.insertText : i.insertText.value));
 
