@@ -12,6 +12,12 @@ export interface Constraint {
    * constraint could not decide within its time budget: the caller then leaves this step unconstrained.
    */
   mask(allowed: Uint8Array): boolean;
+  /**
+   * For a speculative draft position (the model has not chosen it yet): like `check`, but may
+   * reject where deciding would start expensive work that a rejected draft wastes (a monitor's
+   * static-analysis query). A rejection only shortens the draft. Default: `check`.
+   */
+  checkDraft?(token: number): boolean;
   /** Moves the state past `token` (which passed `check`, or was forced by an unconstrained step). */
   advance(token: number): void;
   /** Undoes the last `n` advances (rejected speculative positions). */
@@ -37,6 +43,7 @@ export function intersect(constraints: readonly Constraint[]): Constraint {
   return {
     name: constraints.map((c) => c.name).join('+'),
     check: (token) => constraints.every((c) => c.check(token)),
+    checkDraft: (token) => constraints.every((c) => (c.checkDraft !== undefined ? c.checkDraft(token) : c.check(token))),
     mask(allowed) {
       let decided = false;
       let first = true;

@@ -226,7 +226,7 @@ function filterDraft(draft: readonly number[], constraint: Constraint): readonly
   let n = 0;
   for (const token of draft) {
     // An answer still pending (a monitor query) cannot be judged synchronously: cut the draft here.
-    if (constraint.pending?.() !== undefined || !constraint.check(token)) break;
+    if (constraint.pending?.() !== undefined || !(constraint.checkDraft !== undefined ? constraint.checkDraft(token) : constraint.check(token))) break;
     constraint.advance(token);
     n++;
   }

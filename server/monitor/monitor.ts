@@ -121,6 +121,16 @@ export class Monitor implements Constraint {
     return this.run(this.top, this.index.tokenBytes(token), false) !== undefined;
   }
 
+  /**
+   * A draft position: judged by the answers already in. A token that reaches a member access with
+   * no query yet ends the draft instead of starting one: most drafts are rejected, and a query
+   * (a type-checker pass) per rejected draft was most of the monitor's cost while typing. The
+   * model's own token at that position is checked (and asks) as usual.
+   */
+  checkDraft(token: number): boolean {
+    return this.run(this.top, this.index.tokenBytes(token), false, false, true) !== undefined;
+  }
+
   mask(allowed: Uint8Array): boolean {
     this.stats.nMasks++;
     const top = this.top;
@@ -182,9 +192,11 @@ export class Monitor implements Constraint {
   /**
    * Runs `bytes` from `step`. Checking (commit = false): undefined when the bytes break the
    * constraint. Committing: the new step, never undefined (forced tokens pass). `ask` = false:
-   * an operator followed by identifier bytes with no query yet is a rejection, not a new query.
+   * an operator followed by identifier bytes with no query yet is a rejection, not a new query;
+   * `draft` = true: so is an operator at the token's end with no query yet (advancing past it
+   * would start one).
    */
-  private run(step: Step, bytes: Uint8Array, commit: boolean, ask = true): Step | undefined {
+  private run(step: Step, bytes: Uint8Array, commit: boolean, ask = true, draft = false): Step | undefined {
     const lex = cloneLexState(step.lex);
     let ident = step.ident;
     const identTable = this.syn.ident;
@@ -209,6 +221,7 @@ export class Monitor implements Constraint {
       if (!commit && (i === bytes.length - 1 || identTable[bytes[i + 1] as number] !== 1)) {
         // No identifier byte follows in this token: judge by an answer already in, ask nothing new.
         const cached = this.queries.get(key);
+        if (cached === undefined && draft) return undefined;
         ident = cached === undefined ? undefined : { query: cached, p: noBytes };
         continue;
       }

@@ -2,7 +2,7 @@
 // drafts filtered before verification, and speculative + constrained == plain + constrained.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Constraint } from '../../server/engine/constraint';
+import { intersect, type Constraint } from '../../server/engine/constraint';
 import { CopySpecDrafter } from '../../server/engine/copyspec';
 import { decode, type DecodeOutcome, type DecodeRequest } from '../../server/engine/decode';
 import { PromptLookupDrafter } from '../../server/engine/prompt-lookup';
@@ -58,6 +58,24 @@ describe('decode loop with a constraint', () => {
       assert.deepEqual(constrained, plain);
       assert.equal(none.nMask, 0);
       assert.deepEqual(none.advanced, plain);
+    }
+  });
+
+  it('checkDraft only shortens drafts: a constraint that rejects every draft position changes nothing', async () => {
+    for (const text of prompts) {
+      const prompt = tok.encode(text);
+      const plain = tokensOf(await decode(new FakeLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, {})));
+      let nDraftChecks = 0;
+      const noDrafts = Object.assign(new Forbid(new Set()), {
+        checkDraft: (): boolean => {
+          nDraftChecks++;
+          return false;
+        },
+      });
+      const lm = new FakeLM({ vocabSize: V, score: inductionScore(V) });
+      const spec = tokensOf(await decode(lm, tok, request(prompt, { constraint: intersect([noDrafts, new Forbid(new Set())]), drafters: [new PromptLookupDrafter({ minN: 1, maxN: 3 })] })));
+      assert.deepEqual(spec, plain);
+      assert.ok(nDraftChecks > 0, 'the loop judged draft positions with checkDraft, through intersect');
     }
   });
 

@@ -210,4 +210,21 @@ void describe('Monitor', () => {
     m.rollback(3);
     assert.ok(!m.check(tok.id('x')));
   });
+
+  void it('draft positions never start a query: a member access with no answer yet ends the draft', async () => {
+    const src = new TableSource(members, 'sync');
+    const m = monitor('const n = ', src);
+    // `obj` then `.length` / `.`: no query for `obj.` yet — a draft stops here, the model's own token may ask.
+    m.advance(tok.id('obj'));
+    assert.equal(m.checkDraft(tok.id('.length')), false);
+    assert.equal(m.checkDraft(tok.id('.')), false);
+    assert.equal(src.queries.length, 0, 'checking a draft asked nothing');
+    assert.equal(m.check(tok.id('.length')), true, 'the chosen token asks (in-process source: at once)');
+    assert.equal(src.queries.length, 1);
+    // With the answer in, drafts are judged by it.
+    assert.equal(m.checkDraft(tok.id('.length')), true);
+    assert.equal(m.checkDraft(tok.id('.x')), false);
+    assert.equal(m.checkDraft(tok.id('.')), true);
+    await Promise.resolve();
+  });
 });
