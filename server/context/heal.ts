@@ -7,10 +7,11 @@
 // re-spelled text is theirs to judge like any other generated text.
 import type { TokenizerLike } from '../engine/model';
 import type { Constraint } from '../engine/constraint';
-import { VocabIndex } from '../monitor/trie';
+import { startsWith, VocabIndex } from '../monitor/trie';
 
 /** Characters of the prefix's end that are tokenized to find its last token. */
 const tailChars = 64;
+const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export interface Healing {
   /** The text of the prompt's last token: moved from the prefix to the start of the completion. */
@@ -26,17 +27,12 @@ export function healingFor(tok: TokenizerLike, prefix: string): Healing | undefi
   if (prefix === '') return undefined;
   const ids = tok.encode(prefix.slice(-tailChars));
   const last = ids[ids.length - 1];
-  if (last === undefined || tok.specialTokens.size > 0 && [...tok.specialTokens.values()].includes(last)) return undefined;
+  if (last === undefined) return undefined;
+  // Special tokens have no bytes.
   const bytes = tok.tokenBytes(last);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  const text = utf8.decode(bytes);
   if (bytes.length === 0 || text.includes('\n') || text.includes('\uFFFD') || !prefix.endsWith(text) || text.length >= prefix.length) return undefined;
   return { text, bytes };
-}
-
-function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {
-  if (b.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix[i]) return false;
-  return true;
 }
 
 /** The first generated token must start with the healed text; after it, anything. */
@@ -67,8 +63,8 @@ export class HealConstraint implements Constraint {
   }
 
   /** Any token: the first one passed `check` (or the step was unconstrained). */
-  advance(token: number): void {
-    if (token >= 0) this.nAdvanced++;
+  advance(_token: number): void {
+    this.nAdvanced++;
   }
 
   rollback(n: number): void {

@@ -126,7 +126,7 @@ export class ParseChecker {
     const errors = (n: number): number => {
       nParses++;
       const text = input.before + input.text.slice(0, n) + input.after;
-      return countErrors(parser, text, lineStart, spanEnd(text, input.before.length + n));
+      return countErrors(parser, text, lineStart, nextCodeLineEnd(text, input.before.length + n));
     };
     const full = input.text.length;
     const errorsFull = errors(full);
@@ -172,13 +172,15 @@ export class ParseChecker {
 }
 
 /** End of the next line with code after the line holding `offset` (end of text when there is none). */
-function spanEnd(text: string, offset: number): number {
-  const lineEnd = text.indexOf('\n', offset);
-  if (lineEnd < 0) return text.length;
-  const next = text.slice(lineEnd).search(/\S/);
-  if (next < 0) return text.length;
-  const nextEnd = text.indexOf('\n', lineEnd + next);
-  return nextEnd < 0 ? text.length : nextEnd;
+export function nextCodeLineEnd(text: string, offset: number): number {
+  let nl = text.indexOf('\n', offset);
+  while (nl >= 0) {
+    const next = text.indexOf('\n', nl + 1);
+    const end = next < 0 ? text.length : next;
+    if (text.slice(nl + 1, end).trim() !== '') return end;
+    nl = next;
+  }
+  return text.length;
 }
 
 /**

@@ -43,7 +43,7 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-function startsWith(x: Uint8Array, p: Uint8Array): boolean {
+export function startsWith(x: Uint8Array, p: Uint8Array): boolean {
   if (x.length < p.length) return false;
   for (let i = 0; i < p.length; i++) if (x[i] !== p[i]) return false;
   return true;

@@ -144,8 +144,7 @@ class Project {
 
   setOverlay(fileName: string, text: string): void {
     const o = this.overlays.get(fileName);
-    if (o === undefined) this.overlays.set(fileName, { text, version: 1, snapshot: overlaySnapshot(this.ts, text) });
-    else if (o.text !== text) this.overlays.set(fileName, { text, version: o.version + 1, snapshot: overlaySnapshot(this.ts, text) });
+    if (o?.text !== text) this.overlays.set(fileName, { text, version: (o?.version ?? 0) + 1, snapshot: overlaySnapshot(this.ts, text) });
   }
 }
 
@@ -260,19 +259,15 @@ export class TsServiceSource implements MonitorSource {
 
   querySync(q: MonitorQuery): readonly string[] | undefined {
     const t0 = performance.now();
-    const { project, fileName } = this.projectFor(q);
-    if (!project.ready && this.opts.buildWhenCold !== true) {
-      void this.prepare(q);
-      return undefined;
-    }
-    project.setOverlay(fileName, q.text);
+    const target = this.withOverlay(q);
+    if (target === undefined) return undefined;
+    const { project, fileName } = target;
     const result = project.service.getCompletionsAtPosition(fileName, q.offset, {
       triggerCharacter: '.',
       includeCompletionsWithInsertText: true,
       includeAutomaticOptionalChainCompletions: false,
       includeCompletionsForModuleExports: false,
     });
-    project.ready = true;
     this.tQueryMs.push(performance.now() - t0);
     if (result === undefined || !result.isMemberCompletion) return undefined;
     const names: string[] = [];
@@ -285,16 +280,11 @@ export class TsServiceSource implements MonitorSource {
   }
 
   errorsSync(doc: MonitorDocument): readonly { start: number; key: string }[] | undefined {
-    const { project, fileName } = this.projectFor(doc);
-    // Unchecked JavaScript has no type errors to find; its syntax is the parse check's.
-    if (/\.[cm]?jsx?$/.test(fileName) && !project.checksJs && !/^\s*\/\/\s*@ts-check/m.test(doc.text)) return undefined;
-    if (!project.ready && this.opts.buildWhenCold !== true) {
-      void this.prepare(doc);
-      return undefined;
-    }
     const t0 = performance.now();
-    project.setOverlay(fileName, doc.text);
-    project.ready = true;
+    // Unchecked JavaScript has no type errors to find; its syntax is the parse check's.
+    const target = this.withOverlay(doc, (project, fileName) => !/\.[cm]?jsx?$/.test(fileName) || project.checksJs || /^\s*\/\/\s*@ts-check/m.test(doc.text));
+    if (target === undefined) return undefined;
+    const { project, fileName } = target;
     const ts = loadTs(this.opts.typescriptPath, this.opts.log);
     const found: { start: number; key: string }[] = [];
     try {
@@ -307,6 +297,25 @@ export class TsServiceSource implements MonitorSource {
     }
     this.tCheckMs.push(performance.now() - t0);
     return found;
+  }
+
+  /**
+   * The document's project with the document's text as its overlay, ready to answer; undefined
+   * when `wanted` says no, or the project is not built yet (it then builds in the background,
+   * unless buildWhenCold).
+   */
+  private withOverlay(doc: MonitorDocument, wanted?: (project: Project, fileName: string) => boolean): { project: Project; fileName: string } | undefined {
+    const target = this.projectFor(doc);
+    const { project, fileName } = target;
+    if (wanted !== undefined && !wanted(project, fileName)) return undefined;
+    if (!project.ready && this.opts.buildWhenCold !== true) {
+      void this.prepare(doc);
+      return undefined;
+    }
+    project.setOverlay(fileName, doc.text);
+    // Answering builds the program and checker if they were not (buildWhenCold).
+    project.ready = true;
+    return target;
   }
 
   /** The project of a document; created on first use. */

@@ -7,6 +7,8 @@
 // errors that start on the lines the completion touches count, and "adds" is relative to the
 // document without the completion.
 
+import { nextCodeLineEnd } from '../grammar/parse-check';
+
 export type TypeCheckMode = 'relative' | 'strict';
 
 /** An error diagnostic: where it starts (UTF-16 offset in the document) and what it says (code and message). */
@@ -116,16 +118,4 @@ export function typeCheck(errorsOf: ErrorsOf, input: TypeCheckInput, mode: TypeC
     first = r.first;
   }
   return done(0, whole.count, 0);
-}
-
-/** End of the next line with code after the line holding `offset` (the end of the text when there is none). */
-function nextCodeLineEnd(text: string, offset: number): number {
-  let nl = text.indexOf('\n', offset);
-  while (nl >= 0) {
-    const next = text.indexOf('\n', nl + 1);
-    const end = next < 0 ? text.length : next;
-    if (text.slice(nl + 1, end).trim() !== '') return end;
-    nl = next;
-  }
-  return text.length;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { nextCodeLineEnd } from '../../server/grammar/parse-check';
 import { TsServiceSource } from '../../server/monitor/ts-service';
 import { cut, tsProject } from '../fixtures/monitor/docs';
 import { startService, type ServiceUnderTest } from './service-helpers';
@@ -16,9 +17,7 @@ const inserts = ['c.', 'label.', 'Counter.', 'c.increment().', 'const n: number 
 function newErrors(ts: TsServiceSource, uri: string, prefix: string, text: string, suffix: string): string[] {
   const lineStart = prefix.lastIndexOf('\n') + 1;
   const onLines = (doc: string, end: number): string[] => {
-    let stop = doc.indexOf('\n', end);
-    while (stop >= 0 && doc.slice(stop + 1, doc.indexOf('\n', stop + 1) < 0 ? doc.length : doc.indexOf('\n', stop + 1)).trim() === '') stop = doc.indexOf('\n', stop + 1);
-    const next = stop < 0 ? doc.length : doc.indexOf('\n', stop + 1) < 0 ? doc.length : doc.indexOf('\n', stop + 1);
+    const next = nextCodeLineEnd(doc, end);
     const errors = ts.errorsSync({ languageId: 'typescript', uri, rootDir: tsProject, text: doc });
     assert.ok(errors, 'the checking service is ready');
     return errors.filter((e) => e.start >= lineStart && e.start <= next).map((e) => e.key);
