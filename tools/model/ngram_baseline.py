@@ -100,7 +100,8 @@ def main():
     by_lang = {}
     rows = []
     for t in tasks:
-        healed += complete_line(model, t['prefix'], heal=True) == t['target']
+        pred_h = complete_line(model, t['prefix'], heal=True)
+        healed += pred_h == t['target']
         pred = complete_line(model, t['prefix'])
         ok = pred == t['target']
         ok_ws = pred.strip() == t['target'].strip()
@@ -108,7 +109,8 @@ def main():
         exact_ws += ok_ws
         b = by_lang.setdefault(t['language'], [0, 0])
         b[0] += ok; b[1] += 1
-        rows.append({'id': t['id'], 'pred': pred, 'target': t['target'], 'exact': ok})
+        rows.append({'id': t['id'], 'pred': pred, 'target': t['target'], 'exact': ok,
+                     'pred_healed': pred_h, 'exact_healed': pred_h == t['target']})
     res = {'tasks': len(tasks), 'exact_match': exact / len(tasks), 'exact_match_healed': healed / len(tasks), 'exact_match_strip_ws': exact_ws / len(tasks),
            'by_language': {k: v[0] / v[1] for k, v in by_lang.items()}, 'train_tokens': int(len(s)), 'rows': rows}
     json.dump(res, open(os.path.join(HERE, 'work', 'ngram_results.json'), 'w'), indent=1)
