@@ -36,7 +36,7 @@ import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } 
 import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds } from './grammar/parse-check';
-import { typeCheck } from './monitor/type-check';
+import { typeCheck, type TypeCheckResult } from './monitor/type-check';
 import { HealConstraint, healingFor } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
 
@@ -178,7 +178,7 @@ export class CompletionService {
         healing === undefined ? x : x.text.length > nHeal && x.text.startsWith(healing.text) ? { text: x.text.slice(nHeal), tokens: x.tokens } : { text: '', tokens: [] };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      const monitor = this.monitorFor(req, model, settings);
+      const monitor = this.monitorFor(req, model, settings, healing?.text);
       const grammar = await this.grammarFor(req, model, settings);
       const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor].filter((c): c is Constraint => c !== undefined);
       const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
@@ -193,6 +193,7 @@ export class CompletionService {
         signal,
       });
       const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
+      const cursorMembers = monitor?.cursorMembers();
       monitor?.dispose();
       (grammar as { dispose?: () => void } | undefined)?.dispose?.();
       if (outcome.kind === 'cancelled') return this.cancelled();
@@ -202,7 +203,7 @@ export class CompletionService {
         return { kind: 'empty', reason: outcome.message };
       }
       const parsed = await this.parseChecked(req.languageId, around, outcome.text, outcome.tokens, model, settings);
-      const typed = monitorTriggered ? this.typeChecked(req, parsed, model, settings) : parsed;
+      const typed = monitorTriggered ? await this.typeChecked(req, parsed, model, settings, signal, cursorMembers) : parsed;
       const checked = unheal(typed);
       const stats: CompletionStats = {
         totalMs: outcome.tTotalMs,
@@ -226,7 +227,7 @@ export class CompletionService {
       const written = outcome.text.slice(nHeal);
       if (written.trim().length > 0) {
         const shown = written.length > 60 ? `${written.slice(0, 57)}...` : written;
-        const why = parsed.text.length > nHeal ? 'it adds type errors (TypeScript check, specter.monitor.typeCheck)' : 'it adds parse errors (tree-sitter check, specter.constraints.parseCheck)';
+        const why = parsed.text.length > nHeal ? 'it adds type errors (specter.monitor.typeCheck)' : 'it adds parse errors (tree-sitter check, specter.constraints.parseCheck)';
         return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: ${why}`, stats };
       }
       return { kind: 'empty', reason: `${nothingReason} (${outcome.stopReason})`, stats };
@@ -433,18 +434,31 @@ export class CompletionService {
 
   /**
    * specter.monitor.typeCheck, for completions in which the monitor met a member access: the
-   * completion cut back where the monitor's synchronous source (the in-process TypeScript service)
-   * finds that it adds errors on its lines (server/monitor/type-check.ts). Skipped when the source
-   * cannot check now (project loading).
+   * completion cut back where the monitor's source finds that it adds errors on its lines
+   * (server/monitor/type-check.ts). The in-process TypeScript service answers synchronously; a
+   * language server (pyright) through its diagnostics, within a larger budget. Skipped when the
+   * source cannot check now (project loading, no server); nothing is shown when the budget runs out.
    */
-  private typeChecked(request: CompletionRequest, c: { text: string; tokens: number[] }, model: LoadedModel, settings: SpecterSettings): { text: string; tokens: number[] } {
+  private async typeChecked(
+    request: CompletionRequest, c: { text: string; tokens: number[] }, model: LoadedModel, settings: SpecterSettings, signal: AbortSignal, cursorMembers: readonly string[] | undefined,
+  ): Promise<{ text: string; tokens: number[] }> {
     const mode = settings.monitor.typeCheck;
     if (!settings.monitor.enabled || mode === 'off' || c.text.trim() === '') return c;
     const source = this.sources(settings).find((s) => s.supports(request.languageId));
-    if (source?.errorsSync === undefined) return c;
+    if (source === undefined) return c;
     const doc = { languageId: request.languageId, uri: filePath(request.uri) };
     const ends = tokenEnds(model.tokenizer, c.tokens);
-    const result = typeCheck((text) => source.errorsSync?.({ ...doc, text }), { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends }, mode);
+    const input = { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends, floorChars: verifiedMemberChars(request.prefix, c.text, cursorMembers) };
+    let result: TypeCheckResult | undefined;
+    if (source.errorsSync !== undefined) {
+      const sync = source.errorsSync.bind(source);
+      result = await typeCheck((text) => sync({ ...doc, text }), input, mode);
+    } else if (source.errors !== undefined) {
+      const errors = source.errors.bind(source);
+      const budgetMs = settings.monitor.serverTypeCheckBudgetMs;
+      const tEnd = performance.now() + budgetMs;
+      result = await typeCheck((text) => errors({ ...doc, text }, Math.max(1, tEnd - performance.now()), signal), { ...input, budgetMs }, mode);
+    }
     if (result === undefined || result.keepChars >= c.text.length) return c;
     return cutBack(c.text, c.tokens, ends, result.keepChars);
   }
@@ -466,7 +480,7 @@ export class CompletionService {
     );
   }
 
-  private monitorFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): ReturnType<typeof createMonitor> {
+  private monitorFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings, anticipate?: string): ReturnType<typeof createMonitor> {
     if (!settings.monitor.enabled) return undefined;
     return createMonitor({
       languageId: request.languageId,
@@ -477,6 +491,7 @@ export class CompletionService {
       sources: this.sources(settings),
       log: this.log,
       budgetMs: settings.monitor.budgetMs,
+      ...(anticipate !== undefined ? { anticipate } : {}),
     });
   }
 
@@ -498,6 +513,31 @@ export class CompletionService {
     }
     return { kind: 'empty', reason };
   }
+}
+
+/**
+ * Characters at the start of `text` that finish the member access at the cursor with a name
+ * static analysis gave (`join` after `sep.`; `.join` when healing moved the operator into the
+ * completion; `in` after `sep.jo`): the type check does not cut into them. 0 otherwise.
+ */
+export function verifiedMemberChars(prefix: string, text: string, members: readonly string[] | undefined): number {
+  if (members === undefined || members.length === 0) return 0;
+  const typed = /[\p{L}\p{N}_$]*$/u.exec(prefix)?.[0] ?? '';
+  let name: string;
+  let end: number;
+  if (/(\?\.|\.|->|::)$/.test(prefix.slice(0, prefix.length - typed.length))) {
+    // The operator is in the prefix: the name is what was typed after it plus the completion's start.
+    const rest = /^[\p{L}\p{N}_$]*/u.exec(text)?.[0] ?? '';
+    name = typed + rest;
+    end = rest.length;
+  } else {
+    // Healing moved the operator (and what the token held before it, like `".`) into the completion.
+    const m = /^[^\p{L}\p{N}_$\s]*?(?:\?\.|\.|->|::)([\p{L}\p{N}_$]+)/u.exec(text);
+    if (m === null) return 0;
+    name = m[1] ?? '';
+    end = m[0].length;
+  }
+  return end > 0 && members.includes(name) ? end : 0;
 }
 
 /** A file path for static analysis: file URIs become paths; anything else is used as given. */

@@ -49,8 +49,10 @@ export interface SpecterSettings {
     budgetMs: number;
     /** Language servers by language id: command line (trusted workspaces only). */
     servers: Record<string, string[]>;
-    /** Cut a finished completion back where static analysis finds new errors on its lines (TypeScript/JavaScript; off / relative / strict). */
+    /** Cut a finished completion back where static analysis finds new errors on its lines (off / relative / strict). */
     typeCheck: 'off' | 'relative' | 'strict';
+    /** Time the type check may take through a language server's diagnostics, ms per completion. */
+    serverTypeCheckBudgetMs: number;
   };
 }
 
@@ -113,7 +115,7 @@ export const defaultSettings: SpecterSettings = {
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
   constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative' },
-  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative' },
+  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 600 },
 };
 
 /** Settings keys whose change requires loading the model again. */

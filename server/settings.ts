@@ -87,6 +87,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       budgetMs: num(mo['budgetMs'], d.monitor.budgetMs, 0, 10_000),
       servers: servers(mo['servers']),
       typeCheck: (['off', 'relative', 'strict'] as const).find((m) => m === mo['typeCheck']) ?? d.monitor.typeCheck,
+      serverTypeCheckBudgetMs: num(mo['serverTypeCheckBudgetMs'], d.monitor.serverTypeCheckBudgetMs, 0, 10_000),
     },
   };
 }

@@ -73,6 +73,8 @@ export interface CreateMonitorOptions {
   sources: readonly MonitorSource[];
   log: MonitorLog;
   budgetMs: number;
+  /** See MonitorOptions.anticipate. */
+  anticipate?: string;
 }
 
 /**

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import {
   CancellationTokenSource, CompletionRequest, CompletionTriggerKind, createProtocolConnection, DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, type CompletionItem, type CompletionList,
-  type ProtocolConnection,
+  DocumentDiagnosticRequest, ErrorCodes, type Diagnostic, type DocumentDiagnosticReport, type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { MonitorDocument, MonitorLog, MonitorQuery, MonitorSource } from './source';
 import { uriToPath } from './source';
@@ -42,6 +42,12 @@ class ServerProcess {
   private ready: Promise<boolean> | undefined;
   private readonly docs = new Map<string, { text: string; version: number }>();
   private tFailed = -Infinity;
+  /**
+   * The server answers textDocument/diagnostic (pull diagnostics). Servers that register it
+   * dynamically (pyright) answer without announcing it at initialize: undefined = try, and a
+   * "method not found" answer makes it false.
+   */
+  private pullDiagnostics: boolean | undefined;
   /** Called once at the next exit of the process (tests wait on it). */
   readonly exitWaiters: (() => void)[] = [];
   /** Resolves when the current process exits: whatever was waiting on it gives up. */
@@ -108,7 +114,7 @@ class ServerProcess {
       timer = setTimeout(() => reject(new Error(`no answer to initialize within ${initTimeoutMs / 1000} s`)), initTimeoutMs);
     });
     try {
-      await Promise.race([timeout, conn.sendRequest(InitializeRequest.type, {
+      const init = await Promise.race([timeout, conn.sendRequest(InitializeRequest.type, {
         processId: process.pid,
         rootUri,
         workspaceFolders: [{ uri: rootUri, name: path.basename(this.root) }],
@@ -116,11 +122,13 @@ class ServerProcess {
           textDocument: {
             synchronization: { dynamicRegistration: false, didSave: false },
             completion: { completionItem: { snippetSupport: false }, contextSupport: true },
+            diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false },
           },
           workspace: { configuration: true, workspaceFolders: true },
         },
         initializationOptions: null,
       })]);
+      this.pullDiagnostics = init.capabilities.diagnosticProvider !== undefined ? true : undefined;
       await conn.sendNotification(InitializedNotification.type, {});
       return true;
     } catch (e) {
@@ -185,6 +193,47 @@ class ServerProcess {
     }
   }
 
+  /**
+   * The server's error diagnostics for the document with `text` (pull diagnostics), as start
+   * offsets and "code:message" keys. Undefined when the server cannot pull diagnostics, does not
+   * answer within timeoutMs, or the document changed meanwhile (another completion's overlay).
+   */
+  async errors(doc: MonitorDocument, timeoutMs: number, signal?: AbortSignal): Promise<readonly { start: number; key: string }[] | undefined> {
+    if (!(await this.start()) || this.conn === undefined || this.pullDiagnostics === false || signal?.aborted) return undefined;
+    const conn = this.conn;
+    await this.sync(conn, doc.uri, doc.text);
+    const cancel = new CancellationTokenSource();
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort = (): void => {};
+    const giveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+      onAbort = () => resolve(undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const asked = conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: doc.uri } }, cancel.token).then(
+        (r: DocumentDiagnosticReport) => r,
+        (e: unknown) => {
+          if ((e as { code?: unknown }).code === ErrorCodes.MethodNotFound) this.pullDiagnostics = false;
+          return undefined;
+        },
+      );
+      const report = await Promise.race([asked, giveUp, this.closed]);
+      if (report?.kind !== 'full' || this.docs.get(doc.uri)?.text !== doc.text) return undefined;
+      const lineStarts = [0];
+      for (let i = doc.text.indexOf('\n'); i >= 0; i = doc.text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+      return report.items.filter(isError).map((d) => ({
+        start: Math.min(doc.text.length, (lineStarts[d.range.start.line] ?? doc.text.length) + d.range.start.character),
+        key: `${String(d.code ?? '')}:${d.message}`,
+      }));
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      cancel.cancel();
+      cancel.dispose();
+    }
+  }
+
   get pid(): number | undefined {
     return this.proc?.pid;
   }
@@ -220,6 +269,11 @@ export class ProjectRoots {
 /** Language servers want URIs: an absolute path (the CLI's tasks) becomes file://… */
 function fileUri(uriOrPath: string): string {
   return path.isAbsolute(uriOrPath) ? pathToFileURL(uriOrPath).href : uriOrPath;
+}
+
+/** Severity Error, or none given (the client decides: count it). */
+function isError(d: Diagnostic): boolean {
+  return d.severity === undefined || d.severity === 1;
 }
 
 /** The identifier an item inserts: its text edit or insert text when present, else its label. */
@@ -263,6 +317,10 @@ export class LspSource implements MonitorSource {
 
   async query(q: MonitorQuery): Promise<readonly string[] | undefined> {
     return (await this.server(q.languageId, q.rootDir, q.uri)?.complete({ ...q, uri: fileUri(q.uri) })) ?? undefined;
+  }
+
+  async errors(doc: MonitorDocument, timeoutMs: number, signal?: AbortSignal): Promise<readonly { start: number; key: string }[] | undefined> {
+    return (await this.server(doc.languageId, doc.rootDir, doc.uri)?.errors({ ...doc, uri: fileUri(doc.uri) }, timeoutMs, signal)) ?? undefined;
   }
 
   /** Process ids of the running servers. */

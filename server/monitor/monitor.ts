@@ -35,6 +35,13 @@ export interface MonitorOptions {
    * means unconstrained.
    */
   budgetMs: number;
+  /**
+   * Text the completion must start with (token healing's re-spelled last token). When it ends in
+   * a member access (`obj` + `.`, `.le`), the query for that operator starts at once, and the
+   * first step waits for its answer: the first token may then be operator and identifier in one
+   * (`.length`), judged by the answer, instead of the operator alone.
+   */
+  anticipate?: string;
 }
 
 export interface MonitorStats {
@@ -95,6 +102,8 @@ export class Monitor implements Constraint {
   private readonly lookahead: Int32Array;
   private loggedLate = false;
   private disposed = false;
+  /** The query started for `anticipate`, awaited before the first step. */
+  private readonly anticipated: Query | undefined;
 
   constructor(private readonly opts: MonitorOptions) {
     this.index = VocabIndex.of(opts.tokenizer);
@@ -111,6 +120,15 @@ export class Monitor implements Constraint {
       ident = { query: this.queryAt('', opts.prefix + opts.suffix, offset, operatorAt(prefixBytes, at)), p: prefixBytes.slice(at) };
     }
     this.steps = [{ lex, genLen: 0, ident }];
+    const ahead = ident === undefined && opts.anticipate !== undefined ? utf8.encode(opts.anticipate) : noBytes;
+    if (ahead.length > 0) {
+      const aheadTriggers = lexBytes(cloneLexState(lex), ahead, this.syn);
+      const end = aheadTriggers[aheadTriggers.length - 1];
+      if (end !== undefined && ahead.subarray(end).every((b) => this.syn.ident[b] === 1)) {
+        const key = utf8d.decode(ahead.subarray(0, end));
+        this.anticipated = this.queryAt(key, opts.prefix + key + opts.suffix, opts.prefix.length + key.length, operatorAt(ahead, end));
+      }
+    }
   }
 
   private get top(): Step {
@@ -171,7 +189,7 @@ export class Monitor implements Constraint {
   }
 
   pending(): Promise<void> | undefined {
-    const q = this.top.ident?.query;
+    const q = this.steps.length === 1 && this.anticipated !== undefined ? this.anticipated : this.top.ident?.query;
     return q?.status === 'waiting' ? q.wait() : undefined;
   }
 
@@ -179,6 +197,15 @@ export class Monitor implements Constraint {
   dispose(): void {
     this.disposed = true;
     for (const q of this.queries.values()) if (q.status === 'waiting') q.finish('late');
+  }
+
+  /**
+   * The members static analysis gave for the member access at the cursor (the prefix ends in
+   * `obj.`, or healing moved the `.` into the completion), when it answered in time.
+   */
+  cursorMembers(): readonly string[] | undefined {
+    const q = this.steps[0]?.ident?.query ?? this.anticipated;
+    return q?.status === 'ok' ? q.set?.names : undefined;
   }
 
   /** The legal identifiers constraining the next token, if any (for tests and diagnostics). */

@@ -50,6 +50,11 @@ export interface MonitorSource {
    * that answer synchronously have it; undefined when the source cannot tell now (project loading).
    */
   errorsSync?(doc: MonitorDocument): readonly { start: number; key: string }[] | undefined;
+  /**
+   * The same from a language server (its diagnostics for the document with this text), within
+   * timeoutMs; undefined when it cannot tell in time (no server, no diagnostics support, cancelled).
+   */
+  errors?(doc: MonitorDocument, timeoutMs: number, signal?: AbortSignal): Promise<readonly { start: number; key: string }[] | undefined>;
   /** Prepares for a document in the background (fire and forget). */
   warm?(doc: MonitorDocument): void;
   dispose?(): void;

@@ -17,8 +17,11 @@ export interface ErrorDiagnostic {
   key: string;
 }
 
-/** The error diagnostics of the whole document `text`; undefined = the source cannot tell now. */
-export type ErrorsOf = (text: string) => readonly ErrorDiagnostic[] | undefined;
+/**
+ * The error diagnostics of the whole document `text`; undefined = the source cannot tell now.
+ * In-process sources answer synchronously, language servers through a promise.
+ */
+export type ErrorsOf = (text: string) => readonly ErrorDiagnostic[] | undefined | Promise<readonly ErrorDiagnostic[] | undefined>;
 
 export interface TypeCheckInput {
   /** The whole document before and after the cursor. */
@@ -28,8 +31,16 @@ export interface TypeCheckInput {
   text: string;
   /** Character offsets in `text` where a token ends (places to cut back to). */
   boundaries: readonly number[];
-  /** Stop looking for a shorter candidate after this long (then: nothing). */
+  /** Stop looking for a shorter candidate after this long (then: nothing, or the floor). */
   budgetMs?: number;
+  /**
+   * `relative` mode: the completion's first floorChars characters are not cut into, and errors
+   * they have are the baseline (instead of the document without the completion). The service
+   * sets it to the member name the monitor verified (`join` after `sep.`): an error that remains
+   * with the name alone belongs to the unfinished statement (`return sep.join` before its
+   * arguments), not to what the model wrote after the name.
+   */
+  floorChars?: number;
 }
 
 export interface TypeCheckResult {
@@ -48,27 +59,27 @@ const tDefaultBudgetMs = 150;
  * Errors count when they start on the lines the candidate touches (the cursor's line to the line
  * where it ends) or on the next line with code (TypeScript reports a missing `)` at the next
  * token). By `mode`:
- * - `relative`: the longest of the whole completion, a cut at a token end, or nothing, with no
- *   error there that the document without the completion does not have on the cursor's line (same
- *   code and message). That document often has errors of its own (after `obj.` comes nothing), so
- *   a plain count would excuse one new error.
+ * - `relative`: the longest of the whole completion, a cut at a token end, or nothing (or the
+ *   floor, see floorChars), with no error there that the document without the completion (with
+ *   the floor) does not have on the cursor's line (same code and message). That document often
+ *   has errors of its own (after `obj.` comes nothing), so a plain count would excuse one new error.
  * - `strict`: the longest with no error there at all.
  * Candidates are tried longest first; after a failed one the next is the last token end before
  * the first counted error that starts in the completion (each check type-checks the whole file,
  * so this takes few: usually the whole completion, the document without it, one or two cuts).
  * Undefined when the source cannot check the document now.
  */
-export function typeCheck(errorsOf: ErrorsOf, input: TypeCheckInput, mode: TypeCheckMode = 'relative'): TypeCheckResult | undefined {
+export async function typeCheck(errorsOf: ErrorsOf, input: TypeCheckInput, mode: TypeCheckMode = 'relative'): Promise<TypeCheckResult | undefined> {
   const t0 = performance.now();
   const budget = input.budgetMs ?? tDefaultBudgetMs;
   const cursor = input.prefix.length;
   const lineStart = input.prefix.lastIndexOf('\n') + 1;
   let nChecks = 0;
   /** The errors on the lines of the document with the completion's first `n` characters. */
-  const onLines = (n: number): ErrorDiagnostic[] | undefined => {
+  const onLines = async (n: number): Promise<ErrorDiagnostic[] | undefined> => {
     nChecks++;
     const doc = input.prefix + input.text.slice(0, n) + input.suffix;
-    const errors = errorsOf(doc);
+    const errors = await errorsOf(doc);
     if (errors === undefined) return undefined;
     const end = nextCodeLineEnd(doc, cursor + n);
     return errors.filter((e) => e.start >= lineStart && e.start <= end);
@@ -92,30 +103,31 @@ export function typeCheck(errorsOf: ErrorsOf, input: TypeCheckInput, mode: TypeC
     return { count, first };
   };
   const full = input.text.length;
-  const wholeErrors = onLines(full);
+  const wholeErrors = await onLines(full);
   if (wholeErrors === undefined) return undefined;
   const done = (keepChars: number, errorsFull: number, errorsKept: number): TypeCheckResult => ({ keepChars, errorsFull, errorsKept, nChecks, tMs: performance.now() - t0 });
   if (wholeErrors.length === 0) return done(full, 0, 0);
+  const floor = mode === 'relative' ? Math.min(full, Math.max(0, input.floorChars ?? 0)) : 0;
   if (mode === 'relative') {
-    const without = onLines(0);
+    const without = await onLines(floor);
     if (without === undefined) return undefined;
     baseline = new Map();
     for (const e of without) baseline.set(e.key, (baseline.get(e.key) ?? 0) + 1);
   }
   const whole = judge(wholeErrors);
   if (whole.count === 0) return done(full, 0, 0);
-  const ends = [...new Set(input.boundaries)].filter((b) => b > 0 && b < full).sort((a, b) => b - a);
+  const ends = [...new Set(input.boundaries)].filter((b) => b > floor && b < full).sort((a, b) => b - a);
   let n = full;
   let first = whole.first;
   while (performance.now() - t0 <= budget) {
     const next = ends.find((b) => b <= Math.min(n - 1, first));
     if (next === undefined) break;
-    const errors = onLines(next);
+    const errors = await onLines(next);
     if (errors === undefined) break;
     const r = judge(errors);
     if (r.count === 0) return done(next, whole.count, 0);
     n = next;
     first = r.first;
   }
-  return done(0, whole.count, 0);
+  return done(floor, whole.count, 0);
 }

@@ -7,6 +7,8 @@ import { createMonitor } from '../../server/monitor/index';
 import { bundledPyright, LspSource, ProjectRoots } from '../../server/monitor/lsp-source';
 import type { TokenizerLike } from '../../server/engine/model';
 import { cut, percentile, pyProject, queryOf, realTokenizer } from '../fixtures/monitor/docs';
+import { typeCheck } from '../../server/monitor/type-check';
+import { tokenEnds } from '../../server/grammar/parse-check';
 
 const shapes = path.join(pyProject, 'shapes.py');
 const pointMembers = ['x', 'y', 'norm', 'scaled'];
@@ -59,6 +61,38 @@ void describe('monitor: pyright over LSP', () => {
     m.rollback(ids.length);
     assert.equal(m.check(tok.encode('foo')[0] as number), false);
     assert.equal(m.stats.nOk, 1);
+  });
+
+  void it('type check through pyright diagnostics: a completion that adds errors is cut back before them, a clean one is kept', async () => {
+    // `r = q.` before `return q.norm()` (which the cut leaves unindented: an error with or without the completion).
+    const doc = cut(shapes, 'return q.norm()', 'r = q.');
+    const errorsOf = (text: string): Promise<readonly { start: number; key: string }[] | undefined> =>
+      src.errors({ languageId: 'python', uri: doc.uri, rootDir: pyProject, text }, 20_000);
+    const kept = async (text: string, mode: 'relative' | 'strict' = 'relative'): Promise<string> => {
+      const r = await typeCheck(errorsOf, { prefix: doc.prefix, suffix: doc.suffix, text, boundaries: tokenEnds(tok, tok.encode(text)), budgetMs: 60_000 }, mode);
+      assert.ok(r, 'pyright answers');
+      return text.slice(0, r.keepChars);
+    };
+    assert.equal(await kept('norm()'), 'norm()');
+    assert.equal(await kept('scaled(2.0).x'), 'scaled(2.0).x');
+    // A str where a float goes: cut before the argument list that holds it.
+    assert.equal(await kept('scaled("x")'), 'scaled');
+    // No such member: nothing is left.
+    assert.equal(await kept('nope()'), '');
+    // A name that does not exist, after a correct member call.
+    assert.equal(await kept('norm() + missing_name'), 'norm()');
+    // `return q.scaled` returns a method where a float goes: an error of the unfinished statement.
+    // Without a floor nothing is shown; with the verified name as the floor, the name stays.
+    const ret = cut(shapes, 'q.norm()', 'q.');
+    const retCheck = (floorChars: number): ReturnType<typeof typeCheck> =>
+      typeCheck((text) => src.errors({ languageId: 'python', uri: ret.uri, rootDir: pyProject, text }, 20_000), {
+        prefix: ret.prefix, suffix: ret.suffix, text: 'scaled(1, 2)', boundaries: tokenEnds(tok, tok.encode('scaled(1, 2)')), budgetMs: 60_000, floorChars,
+      }, 'relative');
+    assert.equal((await retCheck(0))?.keepChars, 0);
+    assert.equal((await retCheck('scaled'.length))?.keepChars, 'scaled'.length);
+    // The errors are pyright's own, by code and message.
+    const errs = await errorsOf(doc.prefix + 'nope()' + doc.suffix);
+    assert.ok(errs?.some((e) => e.start === doc.prefix.length && e.key.startsWith('reportAttributeAccessIssue:')), JSON.stringify(errs));
   });
 
   void it('query latency after warm-up (reported, not asserted)', async () => {

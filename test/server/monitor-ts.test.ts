@@ -98,26 +98,26 @@ void describe('monitor: TypeScript language service', () => {
     assert.equal(m.stats.nSplit, 0);
   });
 
-  void it('type check after decoding: a completion that adds type errors is cut back before them, a clean one is kept', () => {
+  void it('type check after decoding: a completion that adds type errors is cut back before them, a clean one is kept', async () => {
     const doc = cut(main, 'c.increment();', 'c.');
     const errorsOf = (text: string): readonly { start: number; key: string }[] | undefined => ts.errorsSync({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text });
     const around = { prefix: doc.prefix, suffix: doc.suffix };
-    const kept = (text: string, mode: 'relative' | 'strict' = 'relative'): string => {
+    const kept = async (text: string, mode: 'relative' | 'strict' = 'relative'): Promise<string> => {
       const ids = tok.encode(text);
-      const r = typeCheck(errorsOf, { ...around, text, boundaries: tokenEnds(tok, ids) }, mode);
+      const r = await typeCheck(errorsOf, { ...around, text, boundaries: tokenEnds(tok, ids) }, mode);
       assert.ok(r, 'the warmed project answers');
       return text.slice(0, r.keepChars);
     };
-    assert.equal(kept('increment(2);'), 'increment(2);');
+    assert.equal(await kept('increment(2);'), 'increment(2);');
     // A string where a number goes: cut before the argument list that holds it.
-    assert.equal(kept('increment("x");'), 'increment');
+    assert.equal(await kept('increment("x");'), 'increment');
     // No such member: nothing is left.
-    assert.equal(kept('nope();'), '');
+    assert.equal(await kept('nope();'), '');
     // A name that does not exist, after a correct member call.
-    assert.equal(kept('total() + missingName;'), 'total()');
+    assert.equal(await kept('total() + missingName;'), 'total()');
     // Too many arguments: the cut must not leave "(" open (TypeScript reports it on the next line).
-    assert.equal(kept('label.toUpperCase(1);'), 'label.toUpperCase');
-    assert.equal(kept('increment(2);', 'strict'), 'increment(2);');
+    assert.equal(await kept('label.toUpperCase(1);'), 'label.toUpperCase');
+    assert.equal(await kept('increment(2);', 'strict'), 'increment(2);');
     assert.ok(ts.tCheckMs.length > 0);
   });
 

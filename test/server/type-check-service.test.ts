@@ -1,13 +1,15 @@
 // specter.monitor.typeCheck through the completion service: the real model, the real monitor and
 // TypeScript service, the fixture project on disk. Whatever the model writes after `expr.`, what
-// the service returns adds no error on its lines that the document without it does not have
-// (checked by a second, independent TypeScript service).
+// the service returns adds no error on its lines that the document without it does not have —
+// or, when it starts with a member name static analysis gives there, that the document with only
+// that name does not have (the floor: `const n: number = c.increment` is the unfinished
+// statement's error). Checked by a second, independent TypeScript service.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nextCodeLineEnd } from '../../server/grammar/parse-check';
 import { TsServiceSource } from '../../server/monitor/ts-service';
-import { cut, tsProject } from '../fixtures/monitor/docs';
+import { cut, queryOf, tsProject } from '../fixtures/monitor/docs';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
 const main = path.join(tsProject, 'src', 'main.ts');
@@ -58,7 +60,10 @@ void describe('type check after decoding, through the completion service (real m
       }
       const text = r.texts[0] ?? '';
       nShown++;
-      assert.deepEqual(newErrors(checker, doc.uri, doc.prefix, text, doc.suffix), [], `${insert}${text}`);
+      const name = /^[\w$]*/.exec(text)?.[0] ?? '';
+      const members = checker.querySync(queryOf(doc, 'typescript', tsProject)) ?? [];
+      const base = name !== '' && members.includes(name) ? name : '';
+      assert.deepEqual(newErrors(checker, doc.uri, doc.prefix + base, text.slice(base.length), doc.suffix), [], `${insert}${text}`);
     }
     console.log(`# ${nShown} of ${inserts.length} completions shown`);
   });

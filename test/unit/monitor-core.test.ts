@@ -194,6 +194,27 @@ void describe('Monitor', () => {
     assert.ok(!m.check(tok.id('.x')));
   });
 
+  void it('anticipated operator (token healing moved `.` into the completion): asked at once, awaited before the first step, then `.length` is judged whole', async () => {
+    const src = new TableSource(members, 'manual');
+    const m = monitor('obj', src, { anticipate: '.' });
+    assert.equal(src.waiting.length, 1, 'asked before any token');
+    const wait = m.pending();
+    assert.ok(wait, 'the first step waits for the answer');
+    src.waiting.forEach((release) => release());
+    await wait;
+    assert.equal(src.queries[0]?.offset, 'obj.'.length);
+    assert.ok(m.check(tok.id('.length')));
+    assert.ok(!m.check(tok.id('.x')));
+    assert.equal(m.stats.nSplit, 0);
+    m.advance(tok.id('.length'));
+    assert.equal(m.pending(), undefined);
+    assert.equal(src.queries.length, 1, 'the same query serves the generated operator');
+    // Healed text without an operator at its end, or the cursor already after one: nothing anticipated.
+    const none = new TableSource(members, 'manual');
+    assert.equal(monitor('obj', none, { anticipate: 'ect' }).pending(), undefined);
+    assert.equal(none.waiting.length, 0);
+  });
+
   void it('speculative draft checked token by token, rejected positions roll back', async () => {
     const m = monitor('obj.', new TableSource(members));
     await m.pending();

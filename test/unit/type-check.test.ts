@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { typeCheck, type ErrorDiagnostic, type TypeCheckMode } from '../../server/monitor/type-check';
+import { verifiedMemberChars } from '../../server/completion-service';
 
 function errorsOf(text: string): ErrorDiagnostic[] {
   const out: ErrorDiagnostic[] = [];
@@ -36,34 +37,65 @@ const cases: [string, string, string, string, TypeCheckMode, string][] = [
 
 void describe('type check after decoding', () => {
   for (const [name, prefix, text, suffix, mode, kept] of cases) {
-    void it(name, () => {
-      const r = typeCheck(errorsOf, { prefix, suffix, text, boundaries: everywhere(text) }, mode);
+    void it(name, async () => {
+      const r = await typeCheck(errorsOf, { prefix, suffix, text, boundaries: everywhere(text) }, mode);
       assert.ok(r);
       assert.equal(text.slice(0, r.keepChars).trimEnd(), kept.trimEnd());
     });
   }
 
-  void it('cuts only at token ends', () => {
+  void it('a floor (the verified member name) is never cut into; its own errors are the baseline', async () => {
+    // `BADname` alone has an error: without a floor nothing is left, with it the name stays.
+    const input = { prefix: 'x = obj.', suffix: '\n', text: 'BADname(1, BADarg)', boundaries: everywhere('BADname(1, BADarg)') };
+    assert.equal((await typeCheck(errorsOf, input, 'relative'))?.keepChars, 0);
+    // Every cut after the name leaves "(" open: the floor is kept.
+    assert.equal((await typeCheck(errorsOf, { ...input, floorChars: 7 }, 'relative'))?.keepChars, 7);
+    // A clean cut after the floor is taken.
+    assert.equal((await typeCheck(errorsOf, { ...input, text: 'BADname + q(', boundaries: [7, 11, 12], floorChars: 7 }, 'relative'))?.keepChars, 11);
+    // Strict mode has no floor.
+    assert.equal((await typeCheck(errorsOf, { ...input, floorChars: 7 }, 'strict'))?.keepChars, 0);
+  });
+
+  void it('cuts only at token ends', async () => {
     const text = 'run(1, BADarg)';
-    const r = typeCheck(errorsOf, { prefix: 'obj.', suffix: '', text, boundaries: [3, 5, 14] }, 'relative');
+    const r = await typeCheck(errorsOf, { prefix: 'obj.', suffix: '', text, boundaries: [3, 5, 14] }, 'relative');
     assert.equal(r?.keepChars, 3);
   });
 
-  void it('a clean completion costs one check; a source that cannot tell leaves the completion alone', () => {
-    const r = typeCheck(errorsOf, { prefix: 'obj.', suffix: '', text: 'ok', boundaries: [2] }, 'relative');
+  void it('a clean completion costs one check; a source that cannot tell leaves the completion alone', async () => {
+    const r = await typeCheck(errorsOf, { prefix: 'obj.', suffix: '', text: 'ok', boundaries: [2] }, 'relative');
     assert.equal(r?.nChecks, 1);
-    assert.equal(typeCheck(() => undefined, { prefix: 'obj.', suffix: '', text: 'BAD', boundaries: [3] }, 'relative'), undefined);
+    assert.equal(await typeCheck(() => undefined, { prefix: 'obj.', suffix: '', text: 'BAD', boundaries: [3] }, 'relative'), undefined);
   });
 
-  void it('the budget ends the search: nothing is shown', () => {
+  void it('the budget ends the search: nothing is shown', async () => {
     const slow = (t: string): ErrorDiagnostic[] => {
       const until = performance.now() + 5;
       while (performance.now() < until);
       return errorsOf(t);
     };
     const text = 'a(b(c(d(e(f(g(h(BAD';
-    const r = typeCheck(slow, { prefix: 'obj.', suffix: '', text, boundaries: everywhere(text), budgetMs: 8 }, 'strict');
+    const r = await typeCheck(slow, { prefix: 'obj.', suffix: '', text, boundaries: everywhere(text), budgetMs: 8 }, 'strict');
     assert.equal(r?.keepChars, 0);
     assert.ok((r?.nChecks ?? 0) < text.length, 'it stopped early');
   });
+});
+
+void describe('the type check\'s floor: the member name the monitor verified', () => {
+  const members = ['join', 'jo_x', 'split'];
+  // [name, prefix, completion, floor]
+  const table: [string, string, string, number][] = [
+    ['operator in the prefix', 'return sep.', 'join(words)', 4],
+    ['part of the name typed', 'return sep.jo', 'in(words)', 2],
+    ['healing moved the operator into the completion', 'return sep', '.join(words)', 5],
+    ['healing moved a quote and the operator', 'return "', '".join(words)', 6],
+    ['a name static analysis did not give', 'return sep.', 'joint(words)', 0],
+    ['a longer name that merely starts like one', 'return sep.', 'joinx', 0],
+    ['not at a member access', 'return ', 'join(words)', 0],
+    ['nothing of the name written', 'return sep.', '(words)', 0],
+  ];
+  for (const [name, prefix, text, floor] of table) {
+    void it(name, () => assert.equal(verifiedMemberChars(prefix, text, members), floor));
+  }
+  void it('no answer, no floor', () => assert.equal(verifiedMemberChars('sep.', 'join', undefined), 0));
 });
