@@ -115,7 +115,9 @@ export class Ctx implements vscode.Disposable {
           const result = await next(document, position, context, token);
           if (!token.isCancellationRequested) this.debouncer.observeLatency(performance.now() - tRequestMs);
           if (!token.isCancellationRequested && result !== undefined && result !== null) {
-            this.acceptance.provided(document, position, Array.isArray(result) ? result : result.items);
+            const items = Array.isArray(result) ? result : result.items;
+            this.acceptance.provided(document, position, items);
+            this.debouncer.shown(document, position, items);
           }
           return result;
         },

@@ -4,7 +4,7 @@
 // `specter.debounceMode`. The server cancels superseded requests anyway; the debounce only spares
 // it work that would be thrown away.
 import * as vscode from 'vscode';
-import { adaptiveDebounce, TypingRhythm, type DebounceMode } from '../server/typing/debounce-policy';
+import { adaptiveDebounce, ShownSuggestion, TypingRhythm, type DebounceMode } from '../server/typing/debounce-policy';
 import { debounceMs, section } from './config';
 
 function debounceMode(): DebounceMode {
@@ -13,6 +13,7 @@ function debounceMode(): DebounceMode {
 
 export class Debouncer {
   private readonly rhythm = new TypingRhythm();
+  private readonly onScreen = new ShownSuggestion();
 
   /** A keystroke in the active editor. */
   key(): void {
@@ -22,6 +23,15 @@ export class Debouncer {
   /** A completion answered after `tMs` (request sent to response). */
   observeLatency(tMs: number): void {
     this.rhythm.observeLatency(tMs);
+  }
+
+  /** The first item answered for `position` (what VS Code shows); keystrokes that type it through are asked at once. */
+  shown(document: vscode.TextDocument, position: vscode.Position, items: readonly vscode.InlineCompletionItem[]): void {
+    const first = items[0];
+    const text = first?.insertText;
+    const atCursor = first?.range === undefined || first.range.start.isEqual(position);
+    if (typeof text === 'string' && atCursor) this.onScreen.show(document.uri.toString(), position.line, position.character, text);
+    else this.onScreen.clear();
   }
 
   /** Milliseconds to wait before an automatic request, or undefined in manual mode (no request). */
@@ -34,6 +44,7 @@ export class Debouncer {
       latencyMs: this.rhythm.latencyMs,
       fixedMs: debounceMs() ?? null,
       mode: debounceMode(),
+      typesThrough: this.onScreen.typesThrough(document.uri.toString(), position.line, position.character, line),
     });
     return decision.kind === 'wait' ? decision.ms : undefined;
   }

@@ -20,8 +20,11 @@ export const root = path.join(__dirname, '..', '..');
 
 export interface EditorClient {
   pid: number;
-  /** Latest model latency reported by `specter/status` (ms), if any. */
-  lastModelLatencyMs(): number | undefined;
+  /**
+   * The latency (ms) of a model completion `specter/status` reported since the last call, if any:
+   * each model completion is observed once (typed-through and cached answers report none).
+   */
+  takeModelLatencyMs(): number | undefined;
   waitReady(): Promise<void>;
   open(uri: string, languageId: string, text: string): Promise<void>;
   change(uri: string, text: string): Promise<void>;
@@ -59,7 +62,11 @@ export async function startClient(serverPath: string, settings: Record<string, u
   const versions = new Map<string, number>();
   return {
     pid: child.pid ?? -1,
-    lastModelLatencyMs: () => last,
+    takeModelLatencyMs: () => {
+      const t = last;
+      last = undefined;
+      return t;
+    },
     waitReady: () => (ready ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
     async open(uri, languageId, text) {
       versions.set(uri, 1);

@@ -4,7 +4,7 @@
 // next keystroke. Pauses longer than `tCompressMs` are cut short once nothing is pending and the
 // server reports itself idle (no request, no prefetch): the server does nothing in the rest of the
 // pause, so skipping it changes no measurement (CPU is measured by the server process itself).
-import { adaptiveDebounce, TypingRhythm, type DebounceDecision } from '../../server/typing/debounce-policy';
+import { adaptiveDebounce, ShownSuggestion, TypingRhythm, type DebounceDecision } from '../../server/typing/debounce-policy';
 import type { TypingStatsResult } from '../../server/protocol';
 import type { EditorClient } from './client';
 import type { Trace } from './trace';
@@ -74,6 +74,8 @@ export async function replayTrace(client: EditorClient, trace: Trace, strategy: 
   const sampler = setInterval(() => void client.typingStats().then((st) => rssBytes.push(st.rssBytes)), 2_000);
 
   const rhythm = new TypingRhythm();
+  // What the editor shows: keystrokes that type it through are asked at once (as src/debounce.ts does).
+  const onScreen = new ShownSuggestion();
   const keys: KeyOutcome[] = [];
   let nRequests = 0;
   let nCancelled = 0;
@@ -115,7 +117,10 @@ export async function replayTrace(client: EditorClient, trace: Trace, strategy: 
     const decision: DebounceDecision =
       strategy.kind === 'fixed'
         ? { kind: 'wait', ms: strategy.ms }
-        : adaptiveDebounce({ lineBefore: at.lineBefore, lineAfter: at.lineAfter, typingIntervalMs: rhythm.intervalMs, latencyMs: rhythm.latencyMs });
+        : adaptiveDebounce({
+            lineBefore: at.lineBefore, lineAfter: at.lineAfter, typingIntervalMs: rhythm.intervalMs, latencyMs: rhythm.latencyMs,
+            typesThrough: onScreen.typesThrough(trace.uri, at.line, at.character, at.lineBefore + at.lineAfter),
+          });
     if (decision.kind === 'manual') continue;
     outcome.delayMs = decision.ms;
     const tThisKey = tKey;
@@ -133,7 +138,8 @@ export async function replayTrace(client: EditorClient, trace: Trace, strategy: 
         outcome.latencyMs = performance.now() - tThisKey;
         const first = items[0]?.insertText;
         outcome.text = typeof first === 'string' ? first : '';
-        const model = client.lastModelLatencyMs();
+        onScreen.show(trace.uri, at.line, at.character, outcome.text);
+        const model = client.takeModelLatencyMs();
         if (model !== undefined) rhythm.observeLatency(model);
       });
     };

@@ -23,6 +23,11 @@ export interface DebounceInput {
   fixedMs?: number | null;
   /** 'manual': never ask on typing, only on an explicit trigger. */
   mode?: DebounceMode;
+  /**
+   * The keystroke typed the next characters of the suggestion on screen (ShownSuggestion): the
+   * server answers from that suggestion without the model (typing-through), so ask at once.
+   */
+  typesThrough?: boolean;
 }
 
 export type DebounceDecision = { kind: 'wait'; ms: number } | { kind: 'manual' };
@@ -42,6 +47,7 @@ const tDefaultIntervalMs = 150;
 export function adaptiveDebounce(input: DebounceInput): DebounceDecision {
   if (input.mode === 'manual') return { kind: 'manual' };
   if (input.fixedMs !== undefined && input.fixedMs !== null) return { kind: 'wait', ms: Math.max(0, input.fixedMs) };
+  if (input.typesThrough === true) return wait(0);
   const before = input.lineBefore;
   const atLineEnd = closersOnly.test(input.lineAfter);
   const last = before.at(-1) ?? '';
@@ -108,5 +114,31 @@ export class TypingRhythm {
   observeLatency(tMs: number): void {
     if (!(tMs >= 0)) return;
     this.latency = this.latency === undefined ? tMs : this.latency + this.alpha * (tMs - this.latency);
+  }
+}
+
+/**
+ * The suggestion last shown in an editor, to tell whether a keystroke types through it: the
+ * cursor is still on its line, and the text from where it was shown up to the cursor is a proper
+ * prefix of it (something of it is left to show).
+ */
+export class ShownSuggestion {
+  private shown: { uri: string; line: number; character: number; text: string } | undefined;
+
+  /** A suggestion `text` answered for the cursor at (line, character) of `uri`; '' clears. */
+  show(uri: string, line: number, character: number, text: string): void {
+    this.shown = text === '' ? undefined : { uri, line, character, text };
+  }
+
+  clear(): void {
+    this.shown = undefined;
+  }
+
+  /** `lineText`: the cursor's whole line now. */
+  typesThrough(uri: string, line: number, character: number, lineText: string): boolean {
+    const s = this.shown;
+    if (s === undefined || s.uri !== uri || s.line !== line || character <= s.character) return false;
+    const typed = lineText.slice(s.character, character);
+    return typed.length === character - s.character && typed.length < s.text.length && s.text.startsWith(typed);
   }
 }

@@ -1,7 +1,7 @@
 // The adaptive debounce policy: a table of cursor situations and typing rhythms.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adaptiveDebounce, TypingRhythm, type DebounceInput } from '../../server/typing/debounce-policy';
+import { adaptiveDebounce, ShownSuggestion, TypingRhythm, type DebounceInput } from '../../server/typing/debounce-policy';
 
 const wait = (input: DebounceInput): number => {
   const d = adaptiveDebounce(input);
@@ -71,5 +71,31 @@ describe('TypingRhythm', () => {
     r.observeLatency(40);
     r.observeLatency(20);
     assert.equal(r.latencyMs, 30);
+  });
+});
+
+describe('ShownSuggestion', () => {
+  it('a keystroke that types the next characters of the suggestion on screen asks at once', () => {
+    const s = new ShownSuggestion();
+    s.show('file:///a.ts', 3, 9, 'Length(x);');
+    const cases: [string, string, number, number, string, boolean][] = [
+      ['one character typed through', 'file:///a.ts', 3, 10, '  foo.getL', true],
+      ['three typed through', 'file:///a.ts', 3, 12, '  foo.getLen', true],
+      ['a character that differs', 'file:///a.ts', 3, 10, '  foo.getX', false],
+      ['the whole suggestion typed: nothing left to show', 'file:///a.ts', 3, 19, '  foo.getLength(x);', false],
+      ['another line', 'file:///a.ts', 4, 10, '  foo.getL', false],
+      ['another document', 'file:///b.ts', 3, 10, '  foo.getL', false],
+      ['cursor at or before where it was shown', 'file:///a.ts', 3, 9, '  foo.get', false],
+    ];
+    for (const [name, uri, line, character, lineText, expected] of cases) assert.equal(s.typesThrough(uri, line, character, lineText), expected, name);
+    s.clear();
+    assert.equal(s.typesThrough('file:///a.ts', 3, 10, '  foo.getL'), false);
+    s.show('file:///a.ts', 3, 9, '');
+    assert.equal(s.typesThrough('file:///a.ts', 3, 10, '  foo.getL'), false, 'an empty answer shows nothing');
+  });
+
+  it('typing through waits nothing, even mid-word and with slow completions', () => {
+    assert.equal(wait({ lineBefore: '    resul', lineAfter: ' = 1', typingIntervalMs: 120, latencyMs: 500, typesThrough: true }), 0);
+    assert.ok(wait({ lineBefore: '    resul', lineAfter: ' = 1', typingIntervalMs: 120, latencyMs: 500 }) > 0);
   });
 });
