@@ -111,9 +111,7 @@ export class Ctx implements vscode.Disposable {
             const delayMs = this.debouncer.delayMs(document, position);
             if (delayMs === undefined || !(await waitOrCancel(delayMs, token))) return [];
           }
-          const tRequestMs = performance.now();
           const result = await next(document, position, context, token);
-          if (!token.isCancellationRequested) this.debouncer.observeLatency(performance.now() - tRequestMs);
           if (!token.isCancellationRequested && result !== undefined && result !== null) {
             const items = Array.isArray(result) ? result : result.items;
             this.acceptance.provided(document, position, items);
@@ -184,6 +182,9 @@ export class Ctx implements vscode.Disposable {
     if (status.last !== undefined && status.last !== previousLast && !sameStats(status.last, previousLast)) {
       this.history.push(status.last);
       if (this.history.length > nHistory) this.history.shift();
+      // The debounce follows the model's latency: typed-through and cached answers (no status)
+      // are near-instant and would make every keystroke look cheap to ask about.
+      this.debouncer.observeLatency(status.last.totalMs);
     }
     // Log state changes only: every completion re-sends the status with new figures.
     if (status.state !== previous.state || status.message !== previous.message) {

@@ -20,7 +20,7 @@ export class Debouncer {
     this.rhythm.key(performance.now());
   }
 
-  /** A completion answered after `tMs` (request sent to response). */
+  /** A model completion that took `tMs` (the server's status after each one). */
   observeLatency(tMs: number): void {
     this.rhythm.observeLatency(tMs);
   }
