@@ -36,7 +36,7 @@ import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } 
 import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds } from './grammar/parse-check';
-import { typeCheck, type TypeCheckResult } from './monitor/type-check';
+import { typeCheck, type ErrorsOf } from './monitor/type-check';
 import { HealConstraint, healingFor } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
 
@@ -449,16 +449,20 @@ export class CompletionService {
     const doc = { languageId: request.languageId, uri: filePath(request.uri) };
     const ends = tokenEnds(model.tokenizer, c.tokens);
     const input = { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends, floorChars: verifiedMemberChars(request.prefix, c.text, cursorMembers) };
-    let result: TypeCheckResult | undefined;
+    // The in-process service answers at once within the check's default budget; a language server
+    // gets its own, shared by all of its checks for this completion.
+    let errorsOf: ErrorsOf;
+    let budgetMs: number | undefined;
     if (source.errorsSync !== undefined) {
       const sync = source.errorsSync.bind(source);
-      result = await typeCheck((text) => sync({ ...doc, text }), input, mode);
+      errorsOf = (text) => sync({ ...doc, text });
     } else if (source.errors !== undefined) {
       const errors = source.errors.bind(source);
-      const budgetMs = settings.monitor.serverTypeCheckBudgetMs;
+      budgetMs = settings.monitor.serverTypeCheckBudgetMs;
       const tEnd = performance.now() + budgetMs;
-      result = await typeCheck((text) => errors({ ...doc, text }, Math.max(1, tEnd - performance.now()), signal), { ...input, budgetMs }, mode);
-    }
+      errorsOf = (text) => errors({ ...doc, text }, Math.max(1, tEnd - performance.now()), signal);
+    } else return c;
+    const result = await typeCheck(errorsOf, budgetMs === undefined ? input : { ...input, budgetMs }, mode);
     if (result === undefined || result.keepChars >= c.text.length) return c;
     return cutBack(c.text, c.tokens, ends, result.keepChars);
   }

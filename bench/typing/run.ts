@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fmt, machineLine, quantile, table, updateBenchmarksMd, writeJson } from '../report';
+import { fmt, machineLine, quantile, spread, table, updateBenchmarksMd, writeJson } from '../report';
 import { root, startClient, type EditorClient } from './client';
 import { replayTrace, type DebounceStrategy, type ReplayOutcome } from './replay';
 import { runMemoryReplay } from './memory';
@@ -184,42 +184,29 @@ export async function runTypingBenchReps(opts: TypingBenchOptions, reps: number)
   const first = runs[0];
   if (first === undefined) throw new Error('--reps must be at least 1');
   if (runs.length === 1) return first;
-  const med = (f: (x: TypingBenchResult) => number): number => quantile(runs.map(f).sort((a, b) => a - b), 0.5);
+  const median = (xs: readonly number[]): number => spread(xs).median;
+  const cpuRatio = (x: TypingBenchResult): number => x.cpuMsPerKey / x.naiveCpuMsPerKey;
   const repRows = runs.map((x) => ({
     p50Ratio: x.p50Ms / x.naiveP50Ms,
     p95Ratio: x.p95Ms / x.naiveP95Ms,
-    cpuRatio: x.cpuMsPerKey / x.naiveCpuMsPerKey,
+    cpuRatio: cpuRatio(x),
     cpuMsPerKey: x.cpuMsPerKey,
     naiveCpuMsPerKey: x.naiveCpuMsPerKey,
     finalStatesSame: x.finalStatesSame,
   }));
-  const numeric = (k: keyof TypingBenchResult): number => med((x) => x[k] as number);
-  // The repetition whose CPU ratio is the median stands for the per-configuration detail.
-  const byCpu = [...runs].sort((a, b) => a.cpuMsPerKey / a.naiveCpuMsPerKey - b.cpuMsPerKey / b.naiveCpuMsPerKey);
-  const mid = byCpu[Math.floor((byCpu.length - 1) / 2)] ?? first;
+  // The repetition whose CPU ratio is the median stands for the per-configuration detail; every
+  // top-level number is the median over the repetitions, the final-state counts are summed.
+  const mid = [...runs].sort((a, b) => cpuRatio(a) - cpuRatio(b))[Math.floor((runs.length - 1) / 2)] ?? first;
+  const medians: Record<string, number> = {};
+  for (const [k, v] of Object.entries(first)) if (typeof v === 'number') medians[k] = median(runs.map((x) => x[k as keyof TypingBenchResult] as number));
   return {
     ...mid,
-    p50Ms: numeric('p50Ms'),
-    p95Ms: numeric('p95Ms'),
-    cpuMsPerKey: numeric('cpuMsPerKey'),
-    naiveP50Ms: numeric('naiveP50Ms'),
-    naiveP95Ms: numeric('naiveP95Ms'),
-    naiveCpuMsPerKey: numeric('naiveCpuMsPerKey'),
-    pauseP50Ms: numeric('pauseP50Ms'),
-    naivePauseP50Ms: numeric('naivePauseP50Ms'),
-    typeThroughRate: numeric('typeThroughRate'),
-    cacheHitRate: numeric('cacheHitRate'),
-    prefetchHitRate: numeric('prefetchHitRate'),
-    cancelledShare: numeric('cancelledShare'),
-    naiveCancelledShare: numeric('naiveCancelledShare'),
-    forwardPerKey: numeric('forwardPerKey'),
-    naiveForwardPerKey: numeric('naiveForwardPerKey'),
+    ...medians,
     finalStatesSame: runs.reduce((s, x) => s + x.finalStatesSame, 0),
     finalStates: runs.reduce((s, x) => s + x.finalStates, 0),
-    answeredSameShare: numeric('answeredSameShare'),
     reps: repRows,
-    p50RatioMedian: quantile(repRows.map((x) => x.p50Ratio).sort((a, b) => a - b), 0.5),
-    cpuRatioMedian: quantile(repRows.map((x) => x.cpuRatio).sort((a, b) => a - b), 0.5),
+    p50RatioMedian: median(repRows.map((x) => x.p50Ratio)),
+    cpuRatioMedian: median(repRows.map((x) => x.cpuRatio)),
   };
 }
 
@@ -286,7 +273,7 @@ export function typingTable(r: TypingBenchResult): string {
 
 /**
  * `npm run bench -- typing [--json] [--reps N] [--chars N] [--seed S] [--server PATH] [--set key=json …] [--memory-minutes M]`.
- * `--set` changes a `specter.*` setting for both configurations, e.g. `--set decodeThreads=0`.
+ * `--set` changes a `specter.*` setting for both configurations, e.g. `--set monitor.enabled=false`.
  */
 export async function typingBenchMain(args: readonly string[]): Promise<void> {
   const value = (flag: string): string | undefined => {

@@ -15,6 +15,7 @@ import {
   DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, type CompletionItem, type CompletionList,
   DocumentDiagnosticRequest, ErrorCodes, type Diagnostic, type DocumentDiagnosticReport, type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { MonitorDocument, MonitorLog, MonitorQuery, MonitorSource } from './source';
 import { uriToPath } from './source';
 
@@ -220,12 +221,8 @@ class ServerProcess {
       );
       const report = await Promise.race([asked, giveUp, this.closed]);
       if (report?.kind !== 'full' || this.docs.get(doc.uri)?.text !== doc.text) return undefined;
-      const lineStarts = [0];
-      for (let i = doc.text.indexOf('\n'); i >= 0; i = doc.text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-      return report.items.filter(isError).map((d) => ({
-        start: Math.min(doc.text.length, (lineStarts[d.range.start.line] ?? doc.text.length) + d.range.start.character),
-        key: `${String(d.code ?? '')}:${d.message}`,
-      }));
+      const lines = TextDocument.create(doc.uri, doc.languageId, 0, doc.text);
+      return report.items.filter(isError).map((d) => ({ start: lines.offsetAt(d.range.start), key: `${String(d.code ?? '')}:${d.message}` }));
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

@@ -6,9 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMonitor } from '../../server/monitor/index';
 import { bundledPyright, LspSource, ProjectRoots } from '../../server/monitor/lsp-source';
 import type { TokenizerLike } from '../../server/engine/model';
-import { cut, percentile, pyProject, queryOf, realTokenizer } from '../fixtures/monitor/docs';
-import { typeCheck } from '../../server/monitor/type-check';
-import { tokenEnds } from '../../server/grammar/parse-check';
+import { cut, percentile, pyProject, queryOf, realTokenizer, typeCheckKept } from '../fixtures/monitor/docs';
 
 const shapes = path.join(pyProject, 'shapes.py');
 const pointMembers = ['x', 'y', 'norm', 'scaled'];
@@ -68,11 +66,7 @@ void describe('monitor: pyright over LSP', () => {
     const doc = cut(shapes, 'return q.norm()', 'r = q.');
     const errorsOf = (text: string): Promise<readonly { start: number; key: string }[] | undefined> =>
       src.errors({ languageId: 'python', uri: doc.uri, rootDir: pyProject, text }, 20_000);
-    const kept = async (text: string, mode: 'relative' | 'strict' = 'relative'): Promise<string> => {
-      const r = await typeCheck(errorsOf, { prefix: doc.prefix, suffix: doc.suffix, text, boundaries: tokenEnds(tok, tok.encode(text)), budgetMs: 60_000 }, mode);
-      assert.ok(r, 'pyright answers');
-      return text.slice(0, r.keepChars);
-    };
+    const kept = (text: string): Promise<string> => typeCheckKept(errorsOf, doc, tok, text, { budgetMs: 60_000 });
     assert.equal(await kept('norm()'), 'norm()');
     assert.equal(await kept('scaled(2.0).x'), 'scaled(2.0).x');
     // A str where a float goes: cut before the argument list that holds it.
@@ -84,12 +78,10 @@ void describe('monitor: pyright over LSP', () => {
     // `return q.scaled` returns a method where a float goes: an error of the unfinished statement.
     // Without a floor nothing is shown; with the verified name as the floor, the name stays.
     const ret = cut(shapes, 'q.norm()', 'q.');
-    const retCheck = (floorChars: number): ReturnType<typeof typeCheck> =>
-      typeCheck((text) => src.errors({ languageId: 'python', uri: ret.uri, rootDir: pyProject, text }, 20_000), {
-        prefix: ret.prefix, suffix: ret.suffix, text: 'scaled(1, 2)', boundaries: tokenEnds(tok, tok.encode('scaled(1, 2)')), budgetMs: 60_000, floorChars,
-      }, 'relative');
-    assert.equal((await retCheck(0))?.keepChars, 0);
-    assert.equal((await retCheck('scaled'.length))?.keepChars, 'scaled'.length);
+    const retKept = (floorChars: number): Promise<string> =>
+      typeCheckKept((text) => src.errors({ languageId: 'python', uri: ret.uri, rootDir: pyProject, text }, 20_000), ret, tok, 'scaled(1, 2)', { budgetMs: 60_000, floorChars });
+    assert.equal(await retKept(0), '');
+    assert.equal(await retKept('scaled'.length), 'scaled');
     // The errors are pyright's own, by code and message.
     const errs = await errorsOf(doc.prefix + 'nope()' + doc.suffix);
     assert.ok(errs?.some((e) => e.start === doc.prefix.length && e.key.startsWith('reportAttributeAccessIssue:')), JSON.stringify(errs));

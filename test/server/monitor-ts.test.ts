@@ -8,9 +8,7 @@ import { createMonitor } from '../../server/monitor/index';
 import * as typescript from 'typescript';
 import { overlaySnapshot, TsServiceSource } from '../../server/monitor/ts-service';
 import type { TokenizerLike } from '../../server/engine/model';
-import { cut, percentile, queryOf, realTokenizer, tsProject } from '../fixtures/monitor/docs';
-import { typeCheck } from '../../server/monitor/type-check';
-import { tokenEnds } from '../../server/grammar/parse-check';
+import { cut, percentile, queryOf, realTokenizer, tsProject, typeCheckKept } from '../fixtures/monitor/docs';
 
 const main = path.join(tsProject, 'src', 'main.ts');
 const log: string[] = [];
@@ -101,13 +99,7 @@ void describe('monitor: TypeScript language service', () => {
   void it('type check after decoding: a completion that adds type errors is cut back before them, a clean one is kept', async () => {
     const doc = cut(main, 'c.increment();', 'c.');
     const errorsOf = (text: string): readonly { start: number; key: string }[] | undefined => ts.errorsSync({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, text });
-    const around = { prefix: doc.prefix, suffix: doc.suffix };
-    const kept = async (text: string, mode: 'relative' | 'strict' = 'relative'): Promise<string> => {
-      const ids = tok.encode(text);
-      const r = await typeCheck(errorsOf, { ...around, text, boundaries: tokenEnds(tok, ids) }, mode);
-      assert.ok(r, 'the warmed project answers');
-      return text.slice(0, r.keepChars);
-    };
+    const kept = (text: string, mode: 'relative' | 'strict' = 'relative'): Promise<string> => typeCheckKept(errorsOf, doc, tok, text, { mode });
     assert.equal(await kept('increment(2);'), 'increment(2);');
     // A string where a number goes: cut before the argument list that holds it.
     assert.equal(await kept('increment("x");'), 'increment');
