@@ -34,6 +34,13 @@ export interface Constraint {
    * The loop awaits it; the constraint applies its own time budget and resolves unconstrained on timeout.
    */
   pending?(): Promise<void> | undefined;
+  /**
+   * A preference among the tokens it allows at this position (a monitor favouring the legal names
+   * the document already uses): token id → amount added to its logit before choosing. The loop
+   * asks at every position it decides, draft positions included, so speculative decoding still
+   * gives exactly the plain loop's output.
+   */
+  bias?(): ReadonlyMap<number, number> | undefined;
   /** Releases what the constraint holds (a grammar matcher goes back to its pool for the next keystroke). */
   dispose?(): void;
 }
@@ -65,6 +72,16 @@ export function intersect(constraints: readonly Constraint[]): Constraint {
     pending() {
       const waits = constraints.map((c) => c.pending?.()).filter((p): p is Promise<void> => p !== undefined);
       return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
+    },
+    bias() {
+      let sum: Map<number, number> | undefined;
+      for (const c of constraints) {
+        const b = c.bias?.();
+        if (b === undefined || b.size === 0) continue;
+        sum ??= new Map();
+        for (const [id, v] of b) sum.set(id, (sum.get(id) ?? 0) + v);
+      }
+      return sum;
     },
     dispose: () => constraints.forEach((c) => c.dispose?.()),
   };

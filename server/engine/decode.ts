@@ -203,8 +203,9 @@ const endHere = -1;
  * completion (`endHere`): the model closed what the text after the cursor closes (`shouldStop`)
  * at a place where it may end.
  */
-function chooseConstrained(row: Float32Array, constraint: Constraint, req: DecodeRequest, nVocab: number): number {
+function chooseConstrained(unbiased: Float32Array, constraint: Constraint, req: DecodeRequest, nVocab: number): number {
   const pick = (r: Float32Array): number => (isGreedy(req.sampling) ? argmax(r, nVocab) : sampleIndex(distribution(r, req.sampling, nVocab), req.rng));
+  const row = biased(unbiased, constraint.bias?.());
   const token = pick(row);
   if (constraint.check(token)) return token;
   if (constraint.shouldStop?.() === true && constraint.canStop()) return endHere;
@@ -219,6 +220,14 @@ function chooseConstrained(row: Float32Array, constraint: Constraint, req: Decod
   }
   // Nothing allowed is a constraint bug; never stall the completion on it.
   return nAllowed === 0 ? token : pick(masked);
+}
+
+/** The row with the constraint's bias added (a copy), or the row itself when there is none. */
+function biased(row: Float32Array, bias: ReadonlyMap<number, number> | undefined): Float32Array {
+  if (bias === undefined || bias.size === 0) return row;
+  const out = Float32Array.from(row);
+  for (const [id, v] of bias) if (id >= 0 && id < out.length) out[id] = (out[id] as number) + v;
+  return out;
 }
 
 /** The longest prefix of a draft the constraint accepts; its state is restored afterwards. */

@@ -111,4 +111,44 @@ describe('decode loop with a constraint', () => {
       }
     }
   });
+
+  it('a constraint bias changes the greedy choice at the positions it names, and speculation keeps it exact', async () => {
+    /** Allows everything; after the prompt's last token, favours `favoured` by `amount`. */
+    class Favour extends Forbid {
+      constructor(private readonly favoured: number, private readonly amount: number, private readonly at: (n: number) => boolean) {
+        super(new Set());
+      }
+      bias(): ReadonlyMap<number, number> | undefined {
+        return this.at(this.advanced.length) ? new Map([[this.favoured, this.amount]]) : undefined;
+      }
+    }
+    for (const text of prompts) {
+      const prompt = tok.encode(text);
+      const lm = (): FakeLM => new FakeLM({ vocabSize: V, score: inductionScore(V) });
+      const plain = tokensOf(await decode(lm(), tok, request(prompt, {})));
+      const z = tok.encode('z')[0] ?? 0;
+      // Positions 2 and 5 of the completion: a large bias makes `z` win there, nowhere else.
+      const at = (n: number): boolean => n === 2 || n === 5;
+      const run = (drafters: boolean): Promise<DecodeOutcome> =>
+        decode(lm(), tok, request(prompt, {
+          constraint: new Favour(z, 1e6, at),
+          ...(drafters ? { drafters: [new CopySpecDrafter({ gamma: 2 }), new PromptLookupDrafter({ minN: 1, maxN: 3 })] } : {}),
+        }));
+      const out = tokensOf(await run(false));
+      assert.equal(out[2], z, `${text}: ${out.join(',')}`);
+      assert.equal(out[5], z);
+      assert.deepEqual(out.slice(0, 2), plain.slice(0, 2), 'before the first biased position nothing changes');
+      assert.deepEqual(tokensOf(await run(true)), out, 'speculative decoding under the bias gives the same tokens');
+      // A bias of zero changes nothing.
+      assert.deepEqual(tokensOf(await decode(lm(), tok, request(prompt, { constraint: new Favour(z, 0, at) }))), plain);
+    }
+  });
+
+  it('intersect sums the members\' biases', () => {
+    const a: Constraint = { ...new Forbid(new Set()), name: 'a', check: () => true, mask: () => true, advance: () => {}, rollback: () => {}, canStop: () => true, bias: () => new Map([[1, 2], [3, 1]]) };
+    const b: Constraint = { ...a, name: 'b', bias: () => new Map([[1, 0.5]]) };
+    const c: Constraint = { ...a, name: 'c', bias: () => undefined };
+    assert.deepEqual([...(intersect([a, b, c]).bias?.() ?? new Map())].sort((x, y) => x[0] - y[0]), [[1, 2.5], [3, 1]]);
+    assert.equal(intersect([c]).bias?.(), undefined);
+  });
 });
