@@ -495,6 +495,8 @@ export class CompletionService {
       sources: this.sources(settings),
       log: this.log,
       budgetMs: settings.monitor.budgetMs,
+      canonical: settings.monitor.canonicalSpelling,
+      documentPrior: settings.monitor.documentPrior,
       ...(anticipate !== undefined ? { anticipate } : {}),
     });
   }

@@ -53,6 +53,10 @@ export interface SpecterSettings {
     typeCheck: 'off' | 'relative' | 'strict';
     /** Time the type check may take through a language server's diagnostics, ms per completion. */
     serverTypeCheckBudgetMs: number;
+    /** Constrained identifiers follow the tokenizer's own spelling of the legal names. */
+    canonicalSpelling: boolean;
+    /** Logit bonus for member names the document already uses (0 = none). */
+    documentPrior: number;
   };
 }
 
@@ -115,7 +119,7 @@ export const defaultSettings: SpecterSettings = {
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
   constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative' },
-  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 600 },
+  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 600, canonicalSpelling: true, documentPrior: 8 },
 };
 
 /** Settings keys whose change requires loading the model again. */

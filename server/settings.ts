@@ -88,6 +88,8 @@ export function parseSettings(raw: unknown): SpecterSettings {
       servers: servers(mo['servers']),
       typeCheck: (['off', 'relative', 'strict'] as const).find((m) => m === mo['typeCheck']) ?? d.monitor.typeCheck,
       serverTypeCheckBudgetMs: num(mo['serverTypeCheckBudgetMs'], d.monitor.serverTypeCheckBudgetMs, 0, 10_000),
+      canonicalSpelling: bool(mo['canonicalSpelling'], d.monitor.canonicalSpelling),
+      documentPrior: num(mo['documentPrior'], d.monitor.documentPrior, 0, 20),
     },
   };
 }

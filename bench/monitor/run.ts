@@ -6,7 +6,7 @@
 // the file (tsc --noEmit checks / pyright), and the latency the monitor adds per completion.
 //
 //   bash bench/monitor/setup.sh        # once: rxjs (npm) and click (Debian) into .cache/monitor-bench
-//   node --import tsx bench/monitor/run.ts [--lang ts|py|all] [--limit N] [--budget-ms MS] [--constraints off|syntax|all]
+//   node --import tsx bench/monitor/run.ts [--lang ts|py|all] [--limit N] [--budget-ms MS] [--constraints off|syntax|all] [--canonical off]
 //   node --import tsx bench/monitor/run.ts --rescore bench/results/monitor-dereference.json   # the scorer changed
 //
 // Settings are the defaults (greedy, speculation on, grammar constraints `all`, monitor budget
@@ -53,8 +53,8 @@ interface LanguageResult {
 
 type ConstraintsMode = SpecterSettings['constraints']['mode'];
 
-function settingsFor(mode: Mode, budgetMs: number, constraints: ConstraintsMode): (s: SpecterSettings) => SpecterSettings {
-  return (s) => ({ ...s, constraints: { ...s.constraints, mode: constraints }, monitor: { ...s.monitor, enabled: mode === 'on', budgetMs } });
+function settingsFor(mode: Mode, budgetMs: number, constraints: ConstraintsMode, canonicalSpelling: boolean): (s: SpecterSettings) => SpecterSettings {
+  return (s) => ({ ...s, constraints: { ...s.constraints, mode: constraints }, monitor: { ...s.monitor, enabled: mode === 'on', budgetMs, canonicalSpelling } });
 }
 
 /** A service as in a trusted workspace: only there are language servers (pyright) launched. */
@@ -139,7 +139,7 @@ async function warmUp(services: Record<Mode, ServiceUnderTest>, tasks: readonly 
   for (const svc of [services.off, services.on]) await completeOnce(svc, first);
 }
 
-async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, constraints: ConstraintsMode, log: (l: string) => void): Promise<LanguageResult | undefined> {
+async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, constraints: ConstraintsMode, canonical: boolean, log: (l: string) => void): Promise<LanguageResult | undefined> {
   const file = path.join(tasksDir, `dereference-${kind}.jsonl`);
   if (!fs.existsSync(file)) {
     log(`${file} is missing — run node --import tsx bench/monitor/build-tasks.ts`);
@@ -150,8 +150,8 @@ async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, c
   const first = tasks[0];
   if (first === undefined) return undefined;
   const services: Record<Mode, ServiceUnderTest> = {
-    off: await startTrusted(settingsFor('off', budgetMs, constraints)),
-    on: await startTrusted(settingsFor('on', budgetMs, constraints)),
+    off: await startTrusted(settingsFor('off', budgetMs, constraints, canonical)),
+    on: await startTrusted(settingsFor('on', budgetMs, constraints, canonical)),
   };
   const runs: Record<Mode, Run[]> = { off: [], on: [] };
   try {
@@ -296,17 +296,19 @@ async function main(): Promise<void> {
     const budgetMs = Number(opt('--budget-ms', '250'));
     const constraints = opt('--constraints', 'all');
     if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints takes off|syntax|all, got ${constraints}`);
+    const canonical = opt('--canonical', 'on');
+    if (canonical !== 'on' && canonical !== 'off') throw new Error(`--canonical takes on|off, got ${canonical}`);
     const results: LanguageResult[] = [];
     const load0 = os.loadavg()[0] ?? NaN;
     for (const kind of ['ts', 'py'] as const) {
       if (lang !== 'all' && lang !== kind) continue;
-      const lr = await runLanguage(kind, limit, budgetMs, constraints, log);
+      const lr = await runLanguage(kind, limit, budgetMs, constraints, canonical === 'on', log);
       if (lr !== undefined) results.push(lr);
     }
     const command = `node --import tsx bench/monitor/run.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
     r = report(results, { command, machine: machineLine(), load: `${fmt(load0)} → ${fmt(os.loadavg()[0] ?? NaN)}`, budgetMs, constraints });
     // Runs over every task keep their results (by language and settings); --limit runs are scratch.
-    const variant = `${lang === 'all' ? '' : `-${lang}`}${constraints === 'all' ? '' : `-constraints-${constraints}`}${budgetMs === 250 ? '' : `-budget-${budgetMs}`}`;
+    const variant = `${lang === 'all' ? '' : `-${lang}`}${constraints === 'all' ? '' : `-constraints-${constraints}`}${budgetMs === 250 ? '' : `-budget-${budgetMs}`}${canonical === 'on' ? '' : '-canonical-off'}`;
     out = writeJson(Number.isFinite(limit) ? 'monitor-dereference.tmp' : `monitor-dereference${variant}`, r);
   }
   const body = markdown(r.summaries, r.command, r.machine, r.load);

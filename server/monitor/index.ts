@@ -75,6 +75,10 @@ export interface CreateMonitorOptions {
   budgetMs: number;
   /** See MonitorOptions.anticipate. */
   anticipate?: string;
+  /** See MonitorOptions.canonical. */
+  canonical?: boolean;
+  /** See MonitorOptions.documentPrior. */
+  documentPrior?: number;
 }
 
 /**

@@ -12,11 +12,16 @@
 // rejected. A mask never starts a query: it forbids operator+identifier tokens whose answer is not
 // in yet (with either kind of source): the model writes the operator alone, the loop awaits
 // pending(), and the identifier is then constrained.
+//
+// Within the legal names, the identifier follows the tokenizer's own spelling of them
+// (canonical.ts: `.assert` + `_never`, never `a`, `s`, …), and the names the document already uses
+// after the same receiver are favoured through a logit bias (documentPrior).
 import type { Constraint } from '../engine/constraint';
 import type { TokenizerLike } from '../engine/model';
 import { cloneLexState, initialLexState, languageSyntax, lexByte, lexBytes, type LanguageSyntax, type LexState } from './lexer';
 import { positionAt, type MonitorLog, type MonitorSource } from './source';
-import { concatBytes, IdentifierSet, maskTokens, VocabIndex } from './trie';
+import { CanonicalSpelling, fromKey, spellings } from './canonical';
+import { concatBytes, identifierEnd, IdentifierSet, maskTokens, VocabIndex } from './trie';
 
 export interface MonitorOptions {
   languageId: string;
@@ -42,6 +47,18 @@ export interface MonitorOptions {
    * (`.length`), judged by the answer, instead of the operator alone.
    */
   anticipate?: string;
+  /**
+   * Constrained identifiers follow the tokenizer's own spelling of the legal names (canonical.ts),
+   * not just any tokens that keep a legal prefix. Default true.
+   */
+  canonical?: boolean;
+  /**
+   * Added to the logit of a constrained identifier's next token when it continues (in the
+   * tokenizer's spelling) a legal name the document (prefix + suffix) already uses: in full after
+   * the same receiver, half after the same operator on anything else (documentWeight). 0 or
+   * undefined: no preference.
+   */
+  documentPrior?: number;
 }
 
 export interface MonitorStats {
@@ -64,6 +81,8 @@ type QueryStatus = 'waiting' | 'ok' | 'empty' | 'late' | 'error';
 interface Query {
   status: QueryStatus;
   set: IdentifierSet | undefined;
+  /** How the tokenizer spells the names in `set`, with the document prior's weights (when `canonical` or `documentPrior` is on). */
+  canon: CanonicalSpelling | undefined;
   settled: Promise<void>;
   /** The loop waits for the answer: the time budget starts now (once), and `settled` is returned. */
   wait: () => Promise<void>;
@@ -104,6 +123,10 @@ export class Monitor implements Constraint {
   private disposed = false;
   /** The query started for `anticipate`, awaited before the first step. */
   private readonly anticipated: Query | undefined;
+  /** `anticipate` is exactly its operator: the first token writes it, with the name's first chunk. */
+  private anticipatedOperator: Uint8Array | undefined;
+  /** Member names the document uses after each operator (for `documentPrior`), collected on first need. */
+  private readonly docMembers = new Map<string, Set<string>>();
 
   constructor(private readonly opts: MonitorOptions) {
     this.index = VocabIndex.of(opts.tokenizer);
@@ -127,6 +150,7 @@ export class Monitor implements Constraint {
       if (end !== undefined && ahead.subarray(end).every((b) => this.syn.ident[b] === 1)) {
         const key = utf8d.decode(ahead.subarray(0, end));
         this.anticipated = this.queryAt(key, opts.prefix + key + opts.suffix, opts.prefix.length + key.length, operatorAt(ahead, end));
+        if (end === ahead.length && key === operatorAt(ahead, end)) this.anticipatedOperator = ahead;
       }
     }
   }
@@ -157,6 +181,7 @@ export class Monitor implements Constraint {
       const set = constrainedSet(top.ident);
       if (set === undefined) return false;
       if (maskTokens(this.index, set, top.ident.p, allowed, this.syn.ident) === 0) return false;
+      this.keepCanonical(top.ident, allowed, n);
     } else allowed.fill(1, 0, n);
     // Tokens that open a member access inside themselves (`.length`, `foo.bar`): judge each by the
     // answers already in. Asking here would cost a static-analysis call (tens of ms) per masked
@@ -167,6 +192,56 @@ export class Monitor implements Constraint {
       if (allowed[id] === 1 && this.run(top, this.index.tokenBytes(id), false, false) === undefined) allowed[id] = 0;
     }
     return true;
+  }
+
+  /**
+   * The document prior: a constrained identifier's next token is favoured when it continues the
+   * canonical spelling of a legal name the document already uses. Also at the first step when
+   * healing re-spells the operator (`.` + the name's first chunk in one token).
+   */
+  bias(): ReadonlyMap<number, number> | undefined {
+    const amount = this.opts.documentPrior ?? 0;
+    if (amount === 0) return undefined;
+    const top = this.top;
+    let canon: CanonicalSpelling | undefined;
+    let p: Uint8Array = noBytes;
+    let lead: Uint8Array = noBytes;
+    if (top.ident !== undefined) {
+      if (constrainedSet(top.ident) === undefined) return undefined;
+      canon = top.ident.query.canon;
+      p = top.ident.p;
+    } else if (this.steps.length === 1 && this.anticipatedOperator !== undefined && this.anticipated?.status === 'ok') {
+      canon = this.anticipated.canon;
+      lead = this.anticipatedOperator;
+    }
+    if (canon === undefined) return undefined;
+    const out = new Map<number, number>();
+    for (const [chunk, weight] of canon.preferredAfter(p)) {
+      for (const id of this.index.idsOf(concatBytes(lead, fromKey(chunk)))) out.set(id, amount * weight);
+    }
+    return out.size === 0 ? undefined : out;
+  }
+
+  /** Drops from `allowed` the tokens that continue `ident` off its canonical spelling (if any is left). */
+  private keepCanonical(ident: Ident, allowed: Uint8Array, n: number): void {
+    const canon = this.opts.canonical === false ? undefined : ident.query.canon;
+    if (canon === undefined || !canon.onPath(ident.p)) return;
+    const dropped: number[] = [];
+    let kept = 0;
+    for (let id = 0; id < n; id++) {
+      if (allowed[id] !== 1) continue;
+      const t = this.index.tokenBytes(id);
+      if (t.length > 0 && this.syn.ident[t[0] as number] === 1) {
+        const j = identifierEnd(t, this.syn.ident);
+        if (canon.allows(ident.p, j < 0 ? t : t.subarray(0, j)) === false) {
+          allowed[id] = 0;
+          dropped.push(id);
+          continue;
+        }
+      }
+      kept++;
+    }
+    if (kept === 0) for (const id of dropped) allowed[id] = 1;
   }
 
   advance(token: number): void {
@@ -234,6 +309,11 @@ export class Monitor implements Constraint {
         if (identTable[b] === 1) {
           const p = concatBytes(ident.p, bytes.subarray(i, i + 1));
           if (!commit && set !== undefined && !set.hasPrefix(p)) return undefined;
+          if (!commit && set !== undefined && (i === 0 || identTable[bytes[i - 1] as number] !== 1) && ident.query.canon !== undefined && this.opts.canonical !== false) {
+            // The identifier part this token starts with: it must continue a canonical spelling.
+            const j = identifierEnd(bytes, identTable, i);
+            if (ident.query.canon.allows(ident.p, bytes.subarray(i, j < 0 ? bytes.length : j)) === false) return undefined;
+          }
           ident = { query: ident.query, p };
           lexByte(lex, b, this.syn);
           continue;
@@ -286,7 +366,7 @@ export class Monitor implements Constraint {
     let timer: NodeJS.Timeout | undefined;
     let immediate: NodeJS.Immediate | undefined;
     const q: Query = {
-      status: 'waiting', set: undefined, abort,
+      status: 'waiting', set: undefined, canon: undefined, abort,
       settled: new Promise<void>((r) => (resolve = r)),
       finish: (status, names) => {
         if (q.status !== 'waiting') return;
@@ -295,6 +375,21 @@ export class Monitor implements Constraint {
         const set = names === undefined ? undefined : new IdentifierSet(names, this.syn.ident);
         q.status = status === 'ok' && (set === undefined || set.size === 0) ? 'empty' : status;
         q.set = q.status === 'ok' ? set : undefined;
+        const prior = (this.opts.documentPrior ?? 0) !== 0;
+        if (q.set !== undefined && (this.opts.canonical !== false || prior)) {
+          const tokenizer = this.opts.tokenizer;
+          q.canon = new CanonicalSpelling(
+            q.set.sorted,
+            (name) => {
+              try {
+                return spellings(tokenizer, trigger, utf8d.decode(name));
+              } catch {
+                return []; // no spelling known: the byte rule alone applies to this name
+              }
+            },
+            prior ? this.documentWeight(text, offset, trigger) : undefined,
+          );
+        }
         this.count(q.status, performance.now() - t0);
         if (q.status === 'late' || q.status === 'error') abort.abort();
         resolve();
@@ -329,6 +424,36 @@ export class Monitor implements Constraint {
       }
     }
     return q;
+  }
+
+  /**
+   * How the document already uses a member name, for the member access at `offset` of `text`
+   * (just after `trigger`): 1 after the same receiver (`ctx.resilient_parsing` elsewhere, for
+   * `ctx.`), ½ after the same operator on anything else, 0 not at all. (Bare words count for
+   * nothing: `__name__` in `if __name__ == …` says nothing about `t.`.)
+   */
+  private documentWeight(text: string, offset: number, trigger: string): (name: Uint8Array) => number {
+    const receiver = /[\p{L}\p{N}_$]+$/u.exec(text.slice(0, offset - trigger.length))?.[0];
+    const any = this.membersAfter(trigger);
+    const same = receiver === undefined ? undefined : this.membersAfter(receiver + trigger);
+    return (name) => {
+      const s = utf8d.decode(name);
+      return same?.has(s) === true ? 1 : any.has(s) ? 0.5 : 0;
+    };
+  }
+
+  /** The identifiers that follow `lead` somewhere in the prefix or the suffix (each on its own). */
+  private membersAfter(lead: string): Set<string> {
+    let found = this.docMembers.get(lead);
+    if (found === undefined) {
+      found = new Set();
+      const escaped = lead.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const startsWord = /^[\p{L}\p{N}_$]/u.test(lead) ? '(?<![\\p{L}\\p{N}_$])' : '';
+      const re = new RegExp(`${startsWord}${escaped}([\\p{L}\\p{N}_$]+)`, 'gu');
+      for (const t of [this.opts.prefix, this.opts.suffix]) for (const m of t.matchAll(re)) found.add(m[1] as string);
+      this.docMembers.set(lead, found);
+    }
+    return found;
   }
 
   private count(status: QueryStatus, tMs: number): void {

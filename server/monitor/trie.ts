@@ -129,6 +129,14 @@ export class VocabIndex {
     return [lo, hi];
   }
 
+  /** The ids of the tokens whose bytes are exactly `b`. */
+  idsOf(b: Uint8Array): number[] {
+    const [lo, hi] = this.prefixRange(b);
+    const out: number[] = [];
+    for (let i = lo; i < hi && this.lengthAt(i) === b.length; i++) out.push(this.sorted[i] as number);
+    return out;
+  }
+
   /** Length in bytes of the token at sorted position i. */
   lengthAt(i: number): number {
     return (this.bytes[this.sorted[i] as number] as Uint8Array).length;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Constraint } from '../../server/engine/constraint';
 import type { TokenizerLike } from '../../server/engine/model';
+import { spellings } from '../../server/monitor/canonical';
 import { createMonitor } from '../../server/monitor/index';
 import { TsServiceSource } from '../../server/monitor/ts-service';
 import { cut, realTokenizer, tsProject } from '../fixtures/monitor/docs';
@@ -65,7 +66,7 @@ function choose(row: Float32Array, c: Constraint | undefined): number {
 }
 
 /** Reference loop; with `draftOf`, drafts are advanced through the constraint, verified, and rolled back. */
-async function generate(tok: TokenizerLike, desired: string, c: Constraint | undefined, draftOf?: (generated: string) => number[]): Promise<string> {
+async function generate(tok: TokenizerLike, desired: string, c: Constraint | undefined, draftOf?: (generated: string) => number[], ids: number[] = []): Promise<string> {
   const texts = Array.from({ length: tok.vocabSize }, (_, id) => tok.decode([id]));
   let generated = '';
   for (let step = 0; step < 16; step++) {
@@ -91,6 +92,7 @@ async function generate(tok: TokenizerLike, desired: string, c: Constraint | und
         break;
       }
       c?.advance(token);
+      ids.push(token);
       generated += texts[token] ?? '';
       if (i < nAdvanced && token !== draft[i]) break;
     }
@@ -110,9 +112,9 @@ void describe('monitor in a decode loop (reference integration)', () => {
   });
   after(() => ts.dispose());
 
-  const monitorAt = (insert: string): Constraint => {
+  const monitorAt = (insert: string, canonical = true): Constraint => {
     const doc = cut(main, 'c.increment();', insert);
-    const m = createMonitor({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [ts], log: () => {}, budgetMs: 50 });
+    const m = createMonitor({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [ts], log: () => {}, budgetMs: 50, canonical });
     assert.ok(m);
     return m;
   };
@@ -142,5 +144,30 @@ void describe('monitor in a decode loop (reference integration)', () => {
   void it('a member the model wants anyway passes untouched', async () => {
     assert.equal(await generate(tok, 'total();\n', monitorAt('c.')), 'total();\n');
     assert.equal(await generate(tok, 'total();\n', undefined), 'total();\n');
+  });
+
+  void it('canonical spelling: the member is written in the tokens the tokenizer spells it with, not letter by letter', async () => {
+    const spelled = (ids: number[]): string[] => ids.map((id) => tok.decode([id]));
+    // The scripted model wants `cont`, which does not exist; its leftover preference is for
+    // tokens that share the most letters with it, such as `co`.
+    const byteIds: number[] = [];
+    const byteOut = await generate(tok, 'cont();\n', monitorAt('c.', false), undefined, byteIds);
+    const ids: number[] = [];
+    const out = await generate(tok, 'cont();\n', monitorAt('c.'), undefined, ids);
+    const ident = /^[A-Za-z]+/.exec(out)?.[0] ?? '';
+    assert.ok(members.includes(ident), out);
+    const canonicalOf = (name: string): string[][] => spellings(tok, '.', name).map((chunks) => chunks.map((c) => new TextDecoder().decode(c)));
+    /** The tokens that wrote the identifier at the start of `ids`. */
+    const identTokens = (ids: number[], name: string): string[] => {
+      const texts = spelled(ids);
+      return texts.slice(0, texts.findIndex((_, i) => texts.slice(0, i + 1).join('').length >= name.length) + 1);
+    };
+    assert.ok(canonicalOf(ident).some((c) => c.join('\u0000') === identTokens(ids, ident).join('\u0000')),
+      `${JSON.stringify(identTokens(ids, ident))} is one of ${JSON.stringify(canonicalOf(ident))}`);
+    // Without the rule the same model spells a member its own way (the rule changes something).
+    const byteIdent = /^[A-Za-z]+/.exec(byteOut)?.[0] ?? '';
+    assert.ok(members.includes(byteIdent), byteOut);
+    assert.ok(!canonicalOf(byteIdent).some((c) => c.join('\u0000') === identTokens(byteIds, byteIdent).join('\u0000')),
+      `the byte rule alone: ${JSON.stringify(identTokens(byteIds, byteIdent))}`);
   });
 });

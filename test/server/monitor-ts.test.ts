@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spellings } from '../../server/monitor/canonical';
 import { createMonitor } from '../../server/monitor/index';
 import * as typescript from 'typescript';
 import { overlaySnapshot, TsServiceSource } from '../../server/monitor/ts-service';
@@ -79,21 +80,31 @@ void describe('monitor: TypeScript language service', () => {
   });
 
   void it('operator+identifier tokens (`.count`) are judged at once by the in-process service', () => {
-    const doc = cut(main, 'c.increment();', 'c');
-    const m = createMonitor({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [ts], log: () => {}, budgetMs: 50 });
-    assert.ok(m);
+    const names = ['count', 'double', 'increment', 'label', 'total'];
     const dotTokens: [string, number][] = [];
     for (let id = 0; id < tok.vocabSize; id++) {
       const t = tok.decode([id]);
       if (/^\.[A-Za-z_]/.test(t)) dotTokens.push([t, id]);
     }
     assert.ok(dotTokens.length > 0);
-    for (const [t, id] of dotTokens) {
-      const ident = /^\.([A-Za-z0-9_$]*)/.exec(t)?.[1] ?? '';
-      const legal = ['count', 'double', 'increment', 'label', 'total'].some((x) => (ident === t.slice(1) ? x.startsWith(ident) : x === ident));
-      assert.equal(m.check(id), legal, t);
+    // The tokenizer's own first chunk of each name after `.` (canonical spelling).
+    const firstChunks = new Set(names.flatMap((x) => spellings(tok, '.', x).map((c) => new TextDecoder().decode(c[0] ?? new Uint8Array(0)))));
+    for (const canonical of [false, true]) {
+      const doc = cut(main, 'c.increment();', 'c');
+      const m = createMonitor({ languageId: 'typescript', uri: doc.uri, rootDir: tsProject, prefix: doc.prefix, suffix: doc.suffix, tokenizer: tok, sources: [ts], log: () => {}, budgetMs: 50, canonical });
+      assert.ok(m);
+      let nLegal = 0;
+      for (const [t, id] of dotTokens) {
+        const ident = /^\.([A-Za-z0-9_$]*)/.exec(t)?.[1] ?? '';
+        const whole = ident === t.slice(1);
+        // Byte rule: any prefix of a member (`.c`), or a whole member followed by a non-identifier byte.
+        const legal = names.some((x) => (whole ? x.startsWith(ident) : x === ident)) && (!canonical || firstChunks.has(ident));
+        if (legal) nLegal++;
+        assert.equal(m.check(id), legal, `${t} (canonical ${String(canonical)})`);
+      }
+      assert.ok(nLegal > 0);
+      assert.equal(m.stats.nSplit, 0);
     }
-    assert.equal(m.stats.nSplit, 0);
   });
 
   void it('type check after decoding: a completion that adds type errors is cut back before them, a clean one is kept', async () => {

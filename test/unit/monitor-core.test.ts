@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { spellings } from '../../server/monitor/canonical';
 import { Monitor, type MonitorOptions } from '../../server/monitor/monitor';
 import { fakeTokenizer, TableSource } from '../fixtures/monitor/fakes';
 
@@ -12,7 +13,9 @@ const members = { 'obj.': ['length', 'push', 'get', 'getX'], 'obj?.': ['length']
 
 function monitor(prefix: string, source: TableSource, over: Partial<MonitorOptions> = {}): Monitor {
   return new Monitor({
-    languageId: 'typescript', uri: 'file:///w/a.ts', prefix, suffix: '\n}\n', tokenizer: tok, source, log: () => {}, budgetMs: 1000, ...over,
+    languageId: 'typescript', uri: 'file:///w/a.ts', prefix, suffix: '\n}\n', tokenizer: tok, source, log: () => {}, budgetMs: 1000,
+    canonical: false, // the byte rule alone; canonical spelling has its own cases below
+    ...over,
   });
 }
 
@@ -247,5 +250,81 @@ void describe('Monitor', () => {
     assert.equal(m.checkDraft(tok.id('.x')), false);
     assert.equal(m.checkDraft(tok.id('.')), true);
     await Promise.resolve();
+  });
+});
+
+void describe('Monitor: canonical spelling', () => {
+  const canonical = (prefix: string, source: TableSource, over: Partial<MonitorOptions> = {}): Monitor => monitor(prefix, source, { canonical: true, ...over });
+  const text = (chunks: Uint8Array[][]): string[][] => chunks.map((c) => c.map((b) => new TextDecoder().decode(b)));
+
+  void it('spells a name as the tokenizer does, after the operator and alone', () => {
+    assert.deepEqual(text(spellings(tok, '.', 'getX')), [['get', 'X']]);
+    assert.deepEqual(text(spellings(tok, '.', 'length')), [['length']], '`.length` merges operator and name; the name part is the same chunk');
+    assert.deepEqual(text(spellings(tok, '', 'push')), [['push']]);
+  });
+
+  void it('after `obj.`: only the first token of some legal name as the tokenizer writes it (no `len`, no `pu`)', async () => {
+    const m = canonical('obj.', new TableSource(members));
+    await m.pending();
+    assert.deepEqual(allowed(m), ['length', 'length(', 'push', 'get']);
+    assert.deepEqual(masked(m), allowed(m));
+  });
+
+  void it('follows the spelling token by token; a whole name may still end or go on to a longer one', async () => {
+    const m = canonical('obj.', new TableSource(members));
+    await m.pending();
+    m.advance(tok.id('get'));
+    assert.ok(m.check(tok.id('X')), '`getX` is spelled get + X');
+    assert.ok(m.check(tok.id('(')), '`get` is a whole name');
+    assert.ok(!m.check(tok.id('y')));
+  });
+
+  void it('off every canonical path (a forced or typed `pu`), the byte rule alone applies', async () => {
+    const m = canonical('obj.', new TableSource(members));
+    await m.pending();
+    m.advance(tok.id('pu'));
+    assert.deepEqual(allowed(m), ['sh']);
+    const typed = canonical('obj.len', new TableSource(members));
+    await typed.pending();
+    assert.deepEqual(allowed(typed), ['gth', 'gth('], 'the user typed `len`: finish it in any tokens that fit');
+  });
+
+  void it('an operator+identifier token is judged by the spelling of its identifier part', async () => {
+    const m = canonical('const n = ', new TableSource(members, 'sync'));
+    m.advance(tok.id('obj'));
+    assert.equal(m.check(tok.id('.length')), true);
+    assert.equal(m.check(tok.id('.push')), true);
+    assert.equal(m.check(tok.id('.x')), false);
+  });
+
+  void it('a tokenizer that cannot spell the names leaves the byte rule in charge', async () => {
+    const broken = { ...tok, encode: (): number[] => { throw new Error('no encoder'); } };
+    const m = canonical('obj.', new TableSource(members), { tokenizer: broken });
+    await m.pending();
+    assert.deepEqual(allowed(m), ['len', 'length', 'length(', 'push', 'pu', 'get']);
+  });
+
+  void it('document prior: favours the next token of legal names the document already uses, nothing else', async () => {
+    const doc = 'function f() {\n  obj.push(1);\n  obj.getX();\n  obj.';
+    const m = canonical(doc, new TableSource(members), { documentPrior: 3 });
+    await m.pending();
+    const bias = (mm: Monitor): [string, number][] => [...(mm.bias() ?? new Map<number, number>())].map(([id, v]): [string, number] => [vocab[id] as string, v]).sort();
+    assert.deepEqual(bias(m), [['get', 3], ['push', 3]], '`push` and `getX` (spelled get + X) appear in the document; `length` does not');
+    m.advance(tok.id('get'));
+    assert.deepEqual(bias(m), [['X', 3]]);
+    m.advance(tok.id('X'));
+    assert.equal(m.bias(), undefined, 'a whole name: nothing more to favour');
+    // Used after another receiver only: half the weight. A bare word is no use at all.
+    const elsewhere = canonical('x.length;\npush = 1;\nobj.', new TableSource(members), { documentPrior: 3 });
+    await elsewhere.pending();
+    assert.deepEqual(bias(elsewhere), [['length', 1.5]]);
+    // Without the setting, no bias.
+    const off = canonical(doc, new TableSource(members));
+    await off.pending();
+    assert.equal(off.bias(), undefined);
+    // Healing moved the operator into the completion: operator and first chunk in one token.
+    const healed = canonical('obj.push(1);\nobj', new TableSource(members), { documentPrior: 3, anticipate: '.' });
+    await healed.pending();
+    assert.deepEqual(bias(healed), [['.push', 3]]);
   });
 });
