@@ -23,9 +23,9 @@ const chunkCache = new WeakMap<TokenizerLike, Map<string, Uint8Array[][]>>();
 const tMaxCached = 50_000;
 
 /** Bytes as a map key (one char per byte). */
-export function bytesKey(b: Uint8Array, from = 0, to = b.length): string {
+export function bytesKey(b: Uint8Array): string {
   let s = '';
-  for (let i = from; i < to; i++) s += String.fromCharCode(b[i] as number);
+  for (const x of b) s += String.fromCharCode(x);
   return s;
 }
 
@@ -39,7 +39,7 @@ export function fromKey(k: string): Uint8Array {
 /**
  * How the tokenizer spells `name`: the part of each token that falls inside the name, for the
  * name right after `operator` and for the name alone. A spelling whose tokens do not put the text
- * back together byte for byte (a normalizing tokenizer) is left out.
+ * back together byte for byte (a normalizing tokenizer), or that the tokenizer fails on, is left out.
  */
 export function spellings(tokenizer: TokenizerLike, operator: string, name: string): Uint8Array[][] {
   let cache = chunkCache.get(tokenizer);
@@ -60,9 +60,15 @@ export function spellings(tokenizer: TokenizerLike, operator: string, name: stri
 function spell(tokenizer: TokenizerLike, lead: string, name: string): Uint8Array[] | undefined {
   const text = utf8.encode(lead + name);
   const start = utf8.encode(lead).length;
+  let ids: number[];
+  try {
+    ids = tokenizer.encode(lead + name);
+  } catch {
+    return undefined; // no spelling known: the byte rule alone applies to this name
+  }
   const chunks: Uint8Array[] = [];
   let at = 0;
-  for (const id of tokenizer.encode(lead + name)) {
+  for (const id of ids) {
     const t = tokenizer.tokenBytes(id);
     for (let i = 0; i < t.length; i++) if (text[at + i] !== t[i]) return undefined;
     const from = Math.max(at, start);
@@ -84,7 +90,7 @@ export class CanonicalSpelling {
   /** Identifier bytes so far (bytesKey) → the chunks a canonical spelling continues with → the best weight of a name through it. */
   private readonly next = new Map<string, Map<string, number>>();
 
-  constructor(names: readonly Uint8Array[], spell: (name: Uint8Array) => Uint8Array[][], weight: (name: Uint8Array) => number = () => 0) {
+  constructor(names: readonly string[], spell: (name: string) => Uint8Array[][], weight: (name: string) => number = () => 0) {
     for (const name of names) {
       const w = weight(name);
       for (const chunks of spell(name)) {
@@ -100,24 +106,12 @@ export class CanonicalSpelling {
     }
   }
 
-  /** The chunks after `p` (bytesKey strings) that lead to a name of weight > 0, with that weight. */
-  preferredAfter(p: Uint8Array): [string, number][] {
-    const s = this.next.get(bytesKey(p));
-    return s === undefined ? [] : [...s].filter(([, w]) => w > 0);
-  }
-
-  /** Does `p` (identifier bytes so far) lie on a canonical spelling of some legal name? */
-  onPath(p: Uint8Array): boolean {
-    return this.next.has(bytesKey(p));
-  }
-
   /**
-   * May an identifier continue from `p` (bytes generated of it so far) with the token-part
-   * `chunk` (the identifier bytes a token starts with)? undefined: p lies on no canonical
-   * spelling, so this rule has no say.
+   * The chunks (bytesKey) a canonical spelling continues with after `p` (identifier bytes
+   * generated so far), each with the best weight of a name through it; undefined when p lies on
+   * no canonical spelling, so this rule has no say there.
    */
-  allows(p: Uint8Array, chunk: Uint8Array): boolean | undefined {
-    const s = this.next.get(bytesKey(p));
-    return s === undefined ? undefined : s.has(bytesKey(chunk));
+  after(p: Uint8Array): ReadonlyMap<string, number> | undefined {
+    return this.next.get(bytesKey(p));
   }
 }

@@ -20,7 +20,7 @@ import type { Constraint } from '../engine/constraint';
 import type { TokenizerLike } from '../engine/model';
 import { cloneLexState, initialLexState, languageSyntax, lexByte, lexBytes, type LanguageSyntax, type LexState } from './lexer';
 import { positionAt, type MonitorLog, type MonitorSource } from './source';
-import { CanonicalSpelling, fromKey, spellings } from './canonical';
+import { bytesKey, CanonicalSpelling, fromKey, spellings } from './canonical';
 import { concatBytes, identifierEnd, IdentifierSet, maskTokens, VocabIndex } from './trie';
 
 export interface MonitorOptions {
@@ -124,12 +124,18 @@ export class Monitor implements Constraint {
   /** The query started for `anticipate`, awaited before the first step. */
   private readonly anticipated: Query | undefined;
   /** `anticipate` is exactly its operator: the first token writes it, with the name's first chunk. */
-  private anticipatedOperator: Uint8Array | undefined;
-  /** Member names the document uses after each operator (for `documentPrior`), collected on first need. */
-  private readonly docMembers = new Map<string, Set<string>>();
+  private readonly anticipatedOperator: Uint8Array | undefined;
+  /** Constrained identifiers must follow the tokenizer's spelling (`canonical`). */
+  private readonly spelled: boolean;
+  /**
+   * Member names the document uses, by operator (`.`) and by receiver and operator (`ctx.`), for
+   * `documentPrior`: one scan of the document, on first need.
+   */
+  private docUses: Map<string, Set<string>> | undefined;
 
   constructor(private readonly opts: MonitorOptions) {
     this.index = VocabIndex.of(opts.tokenizer);
+    this.spelled = opts.canonical !== false;
     this.syn = languageSyntax(opts.languageId);
     this.lookahead = lookaheadTokens(this.index, this.syn, opts.languageId);
     const lex = initialLexState();
@@ -214,34 +220,41 @@ export class Monitor implements Constraint {
       canon = this.anticipated.canon;
       lead = this.anticipatedOperator;
     }
-    if (canon === undefined) return undefined;
+    const next = canon?.after(p);
+    if (next === undefined) return undefined;
     const out = new Map<number, number>();
-    for (const [chunk, weight] of canon.preferredAfter(p)) {
-      for (const id of this.index.idsOf(concatBytes(lead, fromKey(chunk)))) out.set(id, amount * weight);
+    for (const [chunk, weight] of next) {
+      if (weight > 0) for (const id of this.index.idsOf(concatBytes(lead, fromKey(chunk)))) out.set(id, amount * weight);
     }
     return out.size === 0 ? undefined : out;
   }
 
   /** Drops from `allowed` the tokens that continue `ident` off its canonical spelling (if any is left). */
   private keepCanonical(ident: Ident, allowed: Uint8Array, n: number): void {
-    const canon = this.opts.canonical === false ? undefined : ident.query.canon;
-    if (canon === undefined || !canon.onPath(ident.p)) return;
+    const next = this.spellingAfter(ident);
+    if (next === undefined) return;
     const dropped: number[] = [];
     let kept = 0;
     for (let id = 0; id < n; id++) {
       if (allowed[id] !== 1) continue;
-      const t = this.index.tokenBytes(id);
-      if (t.length > 0 && this.syn.ident[t[0] as number] === 1) {
-        const j = identifierEnd(t, this.syn.ident);
-        if (canon.allows(ident.p, j < 0 ? t : t.subarray(0, j)) === false) {
-          allowed[id] = 0;
-          dropped.push(id);
-          continue;
-        }
-      }
-      kept++;
+      if (this.offSpelling(next, this.index.tokenBytes(id), 0)) {
+        allowed[id] = 0;
+        dropped.push(id);
+      } else kept++;
     }
     if (kept === 0) for (const id of dropped) allowed[id] = 1;
+  }
+
+  /** The chunks the canonical spelling of `ident` continues with, when that rule applies to it. */
+  private spellingAfter(ident: Ident): ReadonlyMap<string, number> | undefined {
+    return this.spelled ? ident.query.canon?.after(ident.p) : undefined;
+  }
+
+  /** `bytes` from `from` start with identifier bytes that are none of the chunks in `next`. */
+  private offSpelling(next: ReadonlyMap<string, number>, bytes: Uint8Array, from: number): boolean {
+    if (from >= bytes.length || this.syn.ident[bytes[from] as number] !== 1) return false;
+    const j = identifierEnd(bytes, this.syn.ident, from);
+    return !next.has(bytesKey(bytes.subarray(from, j < 0 ? bytes.length : j)));
   }
 
   advance(token: number): void {
@@ -309,10 +322,10 @@ export class Monitor implements Constraint {
         if (identTable[b] === 1) {
           const p = concatBytes(ident.p, bytes.subarray(i, i + 1));
           if (!commit && set !== undefined && !set.hasPrefix(p)) return undefined;
-          if (!commit && set !== undefined && (i === 0 || identTable[bytes[i - 1] as number] !== 1) && ident.query.canon !== undefined && this.opts.canonical !== false) {
-            // The identifier part this token starts with: it must continue a canonical spelling.
-            const j = identifierEnd(bytes, identTable, i);
-            if (ident.query.canon.allows(ident.p, bytes.subarray(i, j < 0 ? bytes.length : j)) === false) return undefined;
+          if (!commit && set !== undefined && (i === 0 || identTable[bytes[i - 1] as number] !== 1)) {
+            // The identifier part starting here must continue a canonical spelling.
+            const next = this.spellingAfter(ident);
+            if (next !== undefined && this.offSpelling(next, bytes, i)) return undefined;
           }
           ident = { query: ident.query, p };
           lexByte(lex, b, this.syn);
@@ -376,19 +389,9 @@ export class Monitor implements Constraint {
         q.status = status === 'ok' && (set === undefined || set.size === 0) ? 'empty' : status;
         q.set = q.status === 'ok' ? set : undefined;
         const prior = (this.opts.documentPrior ?? 0) !== 0;
-        if (q.set !== undefined && (this.opts.canonical !== false || prior)) {
+        if (q.set !== undefined && (this.spelled || prior)) {
           const tokenizer = this.opts.tokenizer;
-          q.canon = new CanonicalSpelling(
-            q.set.sorted,
-            (name) => {
-              try {
-                return spellings(tokenizer, trigger, utf8d.decode(name));
-              } catch {
-                return []; // no spelling known: the byte rule alone applies to this name
-              }
-            },
-            prior ? this.documentWeight(text, offset, trigger) : undefined,
-          );
+          q.canon = new CanonicalSpelling(q.set.names, (name) => spellings(tokenizer, trigger, name), prior ? this.documentWeight(text, offset, trigger) : undefined);
         }
         this.count(q.status, performance.now() - t0);
         if (q.status === 'late' || q.status === 'error') abort.abort();
@@ -432,28 +435,38 @@ export class Monitor implements Constraint {
    * `ctx.`), ½ after the same operator on anything else, 0 not at all. (Bare words count for
    * nothing: `__name__` in `if __name__ == …` says nothing about `t.`.)
    */
-  private documentWeight(text: string, offset: number, trigger: string): (name: Uint8Array) => number {
+  private documentWeight(text: string, offset: number, trigger: string): (name: string) => number {
     const receiver = /[\p{L}\p{N}_$]+$/u.exec(text.slice(0, offset - trigger.length))?.[0];
-    const any = this.membersAfter(trigger);
-    const same = receiver === undefined ? undefined : this.membersAfter(receiver + trigger);
-    return (name) => {
-      const s = utf8d.decode(name);
-      return same?.has(s) === true ? 1 : any.has(s) ? 0.5 : 0;
-    };
+    const uses = this.documentUses();
+    const any = uses.get(trigger);
+    const same = receiver === undefined ? undefined : uses.get(receiver + trigger);
+    return (name) => (same?.has(name) === true ? 1 : any?.has(name) === true ? 0.5 : 0);
   }
 
-  /** The identifiers that follow `lead` somewhere in the prefix or the suffix (each on its own). */
-  private membersAfter(lead: string): Set<string> {
-    let found = this.docMembers.get(lead);
-    if (found === undefined) {
-      found = new Set();
-      const escaped = lead.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const startsWord = /^[\p{L}\p{N}_$]/u.test(lead) ? '(?<![\\p{L}\\p{N}_$])' : '';
-      const re = new RegExp(`${startsWord}${escaped}([\\p{L}\\p{N}_$]+)`, 'gu');
-      for (const t of [this.opts.prefix, this.opts.suffix]) for (const m of t.matchAll(re)) found.add(m[1] as string);
-      this.docMembers.set(lead, found);
+  /**
+   * Every member access in the prefix and in the suffix (each on its own): the names after each
+   * operator, and after each receiver with its operator. `?.x` counts for `.` as well, as the
+   * text `.x` it contains.
+   */
+  private documentUses(): Map<string, Set<string>> {
+    if (this.docUses !== undefined) return this.docUses;
+    const uses = new Map<string, Set<string>>();
+    const add = (lead: string, name: string): void => {
+      let s = uses.get(lead);
+      if (s === undefined) uses.set(lead, (s = new Set()));
+      s.add(name);
+    };
+    // The name is looked ahead, not consumed: in `a.b.c`, `b` is the next access's receiver.
+    const access = /([\p{L}\p{N}_$]*)(\?\.|\.|->|::)(?=([\p{L}\p{N}_$]+))/gu;
+    for (const t of [this.opts.prefix, this.opts.suffix]) {
+      for (const m of t.matchAll(access)) {
+        const [, receiver = '', op = '', name = ''] = m;
+        add(op, name);
+        if (op === '?.') add('.', name);
+        if (receiver !== '') add(receiver + op, name);
+      }
     }
-    return found;
+    return (this.docUses = uses);
   }
 
   private count(status: QueryStatus, tMs: number): void {
