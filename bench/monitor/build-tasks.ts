@@ -1,7 +1,8 @@
 // Dereference benchmark, step 1: DotPrompts-style tasks (MGD, "Guiding Language Models of Code
 // with Global Context using Monitors") from real projects the default model was not trained on.
 // Each task is a file cut right after `expr.` inside a function: prefix = the file up to the dot,
-// suffix = the file from the next line on (the model rewrites the rest of the line), target = the
+// suffix = the file from the cursor line's break on (the model rewrites the rest of the line, as in
+// tools/model/make_tasks.py; the editor sends the line break after the cursor), target = the
 // identifier that was there. Only dereferences whose identifier static analysis itself offers are
 // kept (the monitor can help only there; MGD filtered the same way).
 //
@@ -107,7 +108,7 @@ function endsInTrigger(prefix: string, language: string): boolean {
 
 function taskAt(file: string, rootDir: string, language: string, text: string, c: Candidate): Omit<DerefTask, 'nLegal'> {
   const lineEnd = text.indexOf('\n', c.at);
-  const next = lineEnd < 0 ? text.length : lineEnd + 1;
+  const next = lineEnd < 0 ? text.length : lineEnd;
   return {
     id: `${language === 'python' ? 'py' : 'ts'}-${hash(`${path.relative(rootDir, file)}:${c.at}`).slice(0, 10)}`,
     language, path: path.relative(rootDir, file), root: path.relative(root, rootDir),

@@ -57,7 +57,7 @@ export function firstIdentifier(s: string): string {
 }
 
 export function completedText(t: DerefTask, completion: string): string {
-  return `${t.prefix}${firstLine(completion)}\n${t.suffix}`;
+  return `${t.prefix}${firstLine(completion)}${t.suffix}`;
 }
 
 /** Keys of `after` that `before` lacks (multiset difference), and whether any is semantic / an unknown member. */
