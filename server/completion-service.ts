@@ -5,7 +5,7 @@ import type { InitializeResult } from 'vscode-languageserver';
 import { TextDocumentSyncKind } from 'vscode-languageserver';
 import { buildPrompt } from './context/prompt';
 import { discoverFimTemplate } from './context/fim';
-import { decode } from './engine/decode';
+import { decode, type DecodeOutcome } from './engine/decode';
 import { createRng } from './engine/rng';
 import { guardInput } from './input-guard';
 import type { HostStatus, Log, ModelHost } from './model-host';
@@ -53,6 +53,23 @@ export type CompletionResult =
   | { kind: 'empty'; reason: string; stats?: CompletionStats }
   | { kind: 'cancelled' };
 
+/** What the type check found on a completion's lines: no error, errors, or no answer in time. */
+type TypeCheckOutcome = NonNullable<CompletionStats['typeCheck']>;
+
+/** A completion's text with its tokens. */
+interface Checked {
+  text: string;
+  tokens: number[];
+}
+
+/**
+ * One decode of a completion with its checks. `typed.check`: what the type check found on the
+ * completion's lines (undefined: no type check applies).
+ */
+type Attempt =
+  | { done: false; outcome: Exclude<DecodeOutcome, { kind: 'done' }>; typed?: undefined; cursorMembers?: undefined }
+  | { done: true; outcome: Extract<DecodeOutcome, { kind: 'done' }>; parsed: Checked; typed: Checked & { check: TypeCheckOutcome | undefined }; cursorMembers: readonly string[] | undefined };
+
 export class CompletionService {
   settings: SpecterSettings = defaultSettings;
   private readonly gate = new RequestGate();
@@ -72,6 +89,8 @@ export class CompletionService {
   readonly parseChecker = new ParseChecker((m) => this.log(m));
   /** Workspace trust from the client: no configured executable runs in an untrusted workspace. */
   private trusted = false;
+  /** The type check's "no answer" was logged; reset by the next answer. */
+  private loggedUnchecked = false;
   /** The editor's typescript.js, from the client's initialization options. */
   private typescriptPath: string | undefined;
 
@@ -178,35 +197,70 @@ export class CompletionService {
         healing === undefined ? x : x.text.length > nHeal && x.text.startsWith(healing.text) ? { text: x.text.slice(nHeal), tokens: x.tokens } : { text: '', tokens: [] };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      const monitor = this.monitorFor(req, model, settings, healing?.text);
-      const grammar = await this.grammarFor(req, model, settings);
-      const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor].filter((c): c is Constraint => c !== undefined);
-      const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
-      const outcome = await decode(model.lm, model.tokenizer, {
-        ...(constraint !== undefined ? { constraint } : {}),
-        ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
-        prompt: promptIds,
-        maxTokens: c.maxTokens,
-        sampling: { temperature: c.temperature, topP: c.topP },
-        rng: createRng(c.seed),
-        stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
-        signal,
-      });
-      const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
-      const cursorMembers = monitor?.cursorMembers();
-      monitor?.dispose();
-      (grammar as { dispose?: () => void } | undefined)?.dispose?.();
-      if (outcome.kind === 'cancelled') return this.cancelled();
-      if (outcome.kind === 'error') {
-        this.book.recordError();
-        this.log(`Completion failed: ${outcome.message}`);
-        return { kind: 'empty', reason: outcome.message };
+      /** One decode with its checks; `cursorNames`: the member access at the cursor may take only these. */
+      const attempt = async (cursorNames?: readonly string[]): Promise<Attempt> => {
+        const monitor = this.monitorFor(req, model, settings, healing?.text, cursorNames);
+        const grammar = await this.grammarFor(req, model, settings);
+        const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor].filter((c): c is Constraint => c !== undefined);
+        const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
+        const outcome = await decode(model.lm, model.tokenizer, {
+          ...(constraint !== undefined ? { constraint } : {}),
+          ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
+          prompt: promptIds,
+          maxTokens: c.maxTokens,
+          sampling: { temperature: c.temperature, topP: c.topP },
+          rng: createRng(c.seed),
+          stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+          signal,
+        });
+        const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
+        const cursorMembers = monitor?.cursorMembers();
+        monitor?.dispose();
+        (grammar as { dispose?: () => void } | undefined)?.dispose?.();
+        if (outcome.kind !== 'done') return { done: false, outcome };
+        const parsed = await this.parseChecked(req.languageId, around, outcome.text, outcome.tokens, model, settings);
+        const typed = monitorTriggered ? await this.typeChecked(req, parsed, model, settings, signal, cursorMembers) : { ...parsed, check: undefined };
+        return { done: true, outcome, parsed, typed, cursorMembers };
+      };
+      let chosen = await attempt();
+      let nRetries = 0;
+      /** Decoding time of every attempt, ms. */
+      let tAttemptsMs = chosen.outcome.kind === 'done' ? chosen.outcome.tTotalMs : 0;
+      // specter.monitor.typeRetries: the type check found errors in a completion that starts with a
+      // member name static analysis gave; decode again without that name (and any rejected before),
+      // and take the first completion whose lines are clean. None clean: the first, cut back.
+      if (chosen.typed?.check === 'errors' && chosen.cursorMembers !== undefined) {
+        const legal = chosen.cursorMembers;
+        const rejected = new Set<string>();
+        let last: Attempt = chosen;
+        while (nRetries < settings.monitor.typeRetries && !signal.aborted) {
+          const name = last.outcome.kind === 'done' ? verifiedMember(req.prefix, last.outcome.text, legal)?.name : undefined;
+          if (name === undefined) break;
+          rejected.add(name);
+          const rest = legal.filter((n) => !rejected.has(n));
+          if (rest.length === 0) break;
+          nRetries++;
+          last = await attempt(rest);
+          if (last.outcome.kind === 'cancelled') return this.cancelled();
+          if (last.outcome.kind === 'done') tAttemptsMs += last.outcome.tTotalMs;
+          if (last.typed?.check === 'clean') {
+            chosen = last;
+            break;
+          }
+          if (last.typed?.check !== 'errors') break;
+        }
       }
-      const parsed = await this.parseChecked(req.languageId, around, outcome.text, outcome.tokens, model, settings);
-      const typed = monitorTriggered ? await this.typeChecked(req, parsed, model, settings, signal, cursorMembers) : parsed;
+      if (!chosen.done) {
+        const failed = chosen.outcome;
+        if (failed.kind === 'cancelled') return this.cancelled();
+        this.book.recordError();
+        this.log(`Completion failed: ${failed.message}`);
+        return { kind: 'empty', reason: failed.message };
+      }
+      const { outcome, parsed, typed } = chosen;
       const checked = unheal(typed);
       const stats: CompletionStats = {
-        totalMs: outcome.tTotalMs,
+        totalMs: tAttemptsMs,
         prefillMs: outcome.tPrefillMs,
         decodeMs: outcome.tDecodeMs,
         promptTokens: outcome.promptTokens,
@@ -216,6 +270,8 @@ export class CompletionService {
         nForward: outcome.nForward,
         stopReason: outcome.stopReason,
       };
+      if (nRetries > 0) stats.typeRetries = nRetries;
+      if (typed.check !== undefined) stats.typeCheck = typed.check;
       const spec = outcome.speculation;
       if (spec !== undefined && spec.nDrafts > 0) {
         stats.speculation = { nDrafted: spec.nDrafted, nAccepted: spec.nAccepted, acceptanceRate: spec.acceptanceRate, meanAccepted: spec.meanAccepted };
@@ -440,15 +496,21 @@ export class CompletionService {
    * source cannot check now (project loading, no server); nothing is shown when the budget runs out.
    */
   private async typeChecked(
-    request: CompletionRequest, c: { text: string; tokens: number[] }, model: LoadedModel, settings: SpecterSettings, signal: AbortSignal, cursorMembers: readonly string[] | undefined,
-  ): Promise<{ text: string; tokens: number[] }> {
+    request: CompletionRequest, checked: Checked, model: LoadedModel, settings: SpecterSettings, signal: AbortSignal, cursorMembers: readonly string[] | undefined,
+  ): Promise<Checked & { check: TypeCheckOutcome | undefined }> {
+    const c = { ...checked, check: undefined };
     const mode = settings.monitor.typeCheck;
     if (!settings.monitor.enabled || mode === 'off' || c.text.trim() === '') return c;
     const source = this.sources(settings).find((s) => s.supports(request.languageId));
     if (source === undefined) return c;
     const doc = { languageId: request.languageId, uri: filePath(request.uri) };
     const ends = tokenEnds(model.tokenizer, c.tokens);
-    const input = { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends, floorChars: verifiedMemberChars(request.prefix, c.text, cursorMembers) };
+    // The floor: the verified member name, when the document itself uses that name after a member
+    // operator somewhere. A name nothing in the file vouches for gets no floor: when what follows
+    // it does not type-check, the model's pick is more likely wrong than the statement unfinished.
+    const member = verifiedMember(request.prefix, c.text, cursorMembers);
+    const floorChars = member !== undefined && (usesMember(request.prefix, member.name) || usesMember(request.suffix, member.name)) ? member.end : 0;
+    const input = { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends, floorChars };
     // The in-process service answers at once within the check's default budget; a language server
     // gets its own, shared by all of its checks for this completion.
     let errorsOf: ErrorsOf;
@@ -463,8 +525,16 @@ export class CompletionService {
       errorsOf = (text) => errors({ ...doc, text }, Math.max(1, tEnd - performance.now()), signal);
     } else return c;
     const result = await typeCheck(errorsOf, budgetMs === undefined ? input : { ...input, budgetMs }, mode);
-    if (result === undefined || result.keepChars >= c.text.length) return c;
-    return cutBack(c.text, c.tokens, ends, result.keepChars);
+    if (result === undefined) {
+      // Shown unchecked (the source is still loading the project, busy, or slower than its budget).
+      if (!this.loggedUnchecked) this.log(`Type check: ${source.name} gave no answer${budgetMs === undefined ? '' : ` within ${budgetMs} ms (specter.monitor.serverTypeCheckBudgetMs)`} — completions are shown unchecked until it does`);
+      this.loggedUnchecked = true;
+      return { ...c, check: 'unchecked' };
+    }
+    this.loggedUnchecked = false;
+    const check = result.errorsOnLines === 0 ? 'clean' : 'errors';
+    if (result.keepChars >= c.text.length) return { ...c, check };
+    return { ...cutBack(c.text, c.tokens, ends, result.keepChars), check };
   }
 
   private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {
@@ -484,7 +554,7 @@ export class CompletionService {
     );
   }
 
-  private monitorFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings, anticipate?: string): ReturnType<typeof createMonitor> {
+  private monitorFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings, anticipate?: string, cursorNames?: readonly string[]): ReturnType<typeof createMonitor> {
     if (!settings.monitor.enabled) return undefined;
     return createMonitor({
       languageId: request.languageId,
@@ -498,6 +568,7 @@ export class CompletionService {
       canonical: settings.monitor.canonicalSpelling,
       documentPrior: settings.monitor.documentPrior,
       ...(anticipate !== undefined ? { anticipate } : {}),
+      ...(cursorNames !== undefined ? { cursorNames } : {}),
     });
   }
 
@@ -527,7 +598,15 @@ export class CompletionService {
  * completion; `in` after `sep.jo`): the type check does not cut into them. 0 otherwise.
  */
 export function verifiedMemberChars(prefix: string, text: string, members: readonly string[] | undefined): number {
-  if (members === undefined || members.length === 0) return 0;
+  return verifiedMember(prefix, text, members)?.end ?? 0;
+}
+
+/**
+ * The member name that `text` writes for the access at the cursor, when it is one of `members`,
+ * and where it ends in `text` (verifiedMemberChars); undefined otherwise.
+ */
+export function verifiedMember(prefix: string, text: string, members: readonly string[] | undefined): { name: string; end: number } | undefined {
+  if (members === undefined || members.length === 0) return undefined;
   const typed = /[\p{L}\p{N}_$]*$/u.exec(prefix)?.[0] ?? '';
   let name: string;
   let end: number;
@@ -539,11 +618,23 @@ export function verifiedMemberChars(prefix: string, text: string, members: reado
   } else {
     // Healing moved the operator (and what the token held before it, like `".`) into the completion.
     const m = /^[^\p{L}\p{N}_$\s]*?(?:\?\.|\.|->|::)([\p{L}\p{N}_$]+)/u.exec(text);
-    if (m === null) return 0;
+    if (m === null) return undefined;
     name = m[1] ?? '';
     end = m[0].length;
   }
-  return end > 0 && members.includes(name) ? end : 0;
+  return end > 0 && members.includes(name) ? { name, end } : undefined;
+}
+
+/** `text` has `name` as a whole member name after `.`, `?.`, `->` or `::` (`ctx.name`, `a->name`). */
+export function usesMember(text: string, name: string): boolean {
+  if (name === '') return false;
+  const ident = /[\p{L}\p{N}_$]/u;
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    const before = text.slice(Math.max(0, i - 2), i);
+    const after = text.charAt(i + name.length);
+    if (/(\.|->|::)$/.test(before) && (after === '' || !ident.test(after))) return true;
+  }
+  return false;
 }
 
 /** A file path for static analysis: file URIs become paths; anything else is used as given. */

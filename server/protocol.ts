@@ -57,6 +57,8 @@ export interface SpecterSettings {
     canonicalSpelling: boolean;
     /** Logit bonus for member names the document already uses (0 = none). */
     documentPrior: number;
+    /** Decodes again, without the member name, when the type check finds errors in a completion (0 = never). */
+    typeRetries: number;
   };
 }
 
@@ -119,7 +121,7 @@ export const defaultSettings: SpecterSettings = {
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
   constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative' },
-  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 600, canonicalSpelling: true, documentPrior: 8 },
+  monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 1500, canonicalSpelling: true, documentPrior: 8, typeRetries: 2 },
 };
 
 /** Settings keys whose change requires loading the model again. */
@@ -152,6 +154,13 @@ export interface CompletionStats {
   tokensPerSecond: number;
   nForward: number;
   stopReason: string;
+  /** Decodes after the first one, each without a member name the type check rejected (specter.monitor.typeRetries). */
+  typeRetries?: number;
+  /**
+   * What the type check (specter.monitor.typeCheck) found on the lines of the completion as
+   * decoded, before any cut: no error, errors (then it was cut back), or no answer in time.
+   */
+  typeCheck?: 'clean' | 'errors' | 'unchecked';
   /** Speculative decoding of this completion, when any draft was verified. */
   speculation?: { nDrafted: number; nAccepted: number; acceptanceRate: number; meanAccepted: number };
 }

@@ -90,6 +90,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       serverTypeCheckBudgetMs: num(mo['serverTypeCheckBudgetMs'], d.monitor.serverTypeCheckBudgetMs, 0, 10_000),
       canonicalSpelling: bool(mo['canonicalSpelling'], d.monitor.canonicalSpelling),
       documentPrior: num(mo['documentPrior'], d.monitor.documentPrior, 0, 20),
+      typeRetries: Math.round(num(mo['typeRetries'], d.monitor.typeRetries, 0, 8)),
     },
   };
 }

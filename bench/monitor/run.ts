@@ -42,6 +42,9 @@ interface Run extends EvalResult {
   /** The monitor said an answer came too late (that completion ran unconstrained there). */
   late: boolean;
   outcome: CompletionResult['kind'];
+  /** What the service's type check found (CompletionStats.typeCheck), and its extra decodes. */
+  typeCheck?: string;
+  typeRetries?: number;
 }
 
 interface LanguageResult {
@@ -89,8 +92,11 @@ async function completeOnce(svc: ServiceUnderTest, t: DerefTask): Promise<Run> {
   const t0 = performance.now();
   const r = await svc.service.complete({ uri: uriOf(t), languageId: t.language, prefix: t.prefix, suffix: t.suffix });
   const wallMs = performance.now() - t0;
-  const late = svc.logs.slice(nLogs).some((l) => l.includes('gave no answer'));
+  const late = svc.logs.slice(nLogs).some((l) => l.includes('gave no answer within') && l.startsWith('monitor:'));
+  const stats = r.kind === 'cancelled' ? undefined : r.stats;
   return {
+    ...(stats?.typeCheck !== undefined ? { typeCheck: stats.typeCheck } : {}),
+    ...(stats?.typeRetries !== undefined ? { typeRetries: stats.typeRetries } : {}),
     id: t.id,
     completions: r.kind === 'ok' ? r.texts : [],
     ...(r.kind === 'ok' ? { timings: { totalMs: r.stats.totalMs } } : {}),
@@ -189,6 +195,11 @@ interface Summary {
   /** on − off where both wrote the same (non-empty) text: the monitor's cost alone. */
   addedSameMs: Spread;
   nLate: number;
+  /** The service's type check with the monitor on: completions by what it found (CompletionStats.typeCheck). */
+  typeChecks: Record<string, number>;
+  /** Completions decoded again without a rejected member name, and the extra decodes in all. */
+  nRetried: number;
+  nRetries: number;
   /** Tasks the monitor turned from a match into a miss, and the other way. */
   nLost: number;
   nGained: number;
@@ -216,6 +227,9 @@ function summarize(r: LanguageResult): Summary {
       return same ? [on.wallMs - off.wallMs] : [];
     })),
     nLate: r.runs.on.filter((x) => x.late).length,
+    typeChecks: Object.fromEntries(['clean', 'errors', 'unchecked'].map((k) => [k, r.runs.on.filter((x) => x.typeCheck === k).length])),
+    nRetried: r.runs.on.filter((x) => (x.typeRetries ?? 0) > 0).length,
+    nRetries: r.runs.on.reduce((n, x) => n + (x.typeRetries ?? 0), 0),
     nLost: r.outcomes.filter((o) => o.off?.match === true && o.on?.match === false).length,
     nGained: r.outcomes.filter((o) => o.off?.match === false && o.on?.match === true).length,
   };
@@ -252,6 +266,8 @@ function report(results: readonly LanguageResult[], meta: Omit<Report, 'summarie
       return {
         first: firstLine(run.completions[0] ?? ''), completion: (run.completions[0] ?? '').slice(0, 160), ...r.outcomes[i]?.[m],
         wallMs: run.wallMs, tokens: run.tokens, late: run.late, outcome: run.outcome,
+        ...(run.typeCheck !== undefined ? { typeCheck: run.typeCheck } : {}),
+        ...(run.typeRetries !== undefined ? { typeRetries: run.typeRetries } : {}),
       };
     };
     return { id: t.id, language: t.language, path: t.path, target: t.target, line: t.line, nLegal: t.nLegal, off: mode('off'), on: mode('on') };
@@ -315,6 +331,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${body}\n`);
   for (const s of r.summaries) {
     process.stdout.write(`${s.language}: monitor answers late in ${s.nLate}/${s.n}; match lost by the monitor in ${s.nLost}, gained in ${s.nGained}; added ms where both wrote the same text ${fmtSpread(s.addedSameMs, 0)} (n=${s.addedSameMs.n})\n`);
+    if (s.typeChecks !== undefined) process.stdout.write(`${s.language}: type check (monitor on) ${Object.entries(s.typeChecks).map(([k, n]) => `${k} ${n}`).join(', ')}; decoded again in ${s.nRetried} (${s.nRetries} extra decodes)\n`);
   }
   log(`per-task results → ${path.relative(root, out)}`);
   // The default run's table lives inside the monitor section of BENCHMARKS.md, between its own markers.

@@ -79,6 +79,8 @@ export interface CreateMonitorOptions {
   canonical?: boolean;
   /** See MonitorOptions.documentPrior. */
   documentPrior?: number;
+  /** See MonitorOptions.cursorNames. */
+  cursorNames?: readonly string[];
 }
 
 /**

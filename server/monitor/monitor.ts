@@ -59,6 +59,12 @@ export interface MonitorOptions {
    * undefined: no preference.
    */
   documentPrior?: number;
+  /**
+   * The legal names of the member access at the cursor (the prefix's own, or the one `anticipate`
+   * ends in), already known: that access is not asked about again but constrained to these. The
+   * completion service sets it when it decodes again without a name the type check rejected.
+   */
+  cursorNames?: readonly string[];
 }
 
 export interface MonitorStats {
@@ -105,6 +111,8 @@ interface Step {
 }
 
 const lookaheadCache = new WeakMap<VocabIndex, Map<string, Int32Array>>();
+/** documentUses: a use this many lines from the cursor counts half as much as one on its line. */
+const nearLines = 20;
 const noBytes = new Uint8Array(0);
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -131,7 +139,7 @@ export class Monitor implements Constraint {
    * Member names the document uses, by operator (`.`) and by receiver and operator (`ctx.`), for
    * `documentPrior`: one scan of the document, on first need.
    */
-  private docUses: Map<string, Set<string>> | undefined;
+  private docUses: Map<string, Map<string, number>> | undefined;
 
   constructor(private readonly opts: MonitorOptions) {
     this.index = VocabIndex.of(opts.tokenizer);
@@ -146,7 +154,7 @@ export class Monitor implements Constraint {
     // The cursor right after `obj.` or inside `obj.le`: constrain from the first token.
     if (at !== undefined && prefixBytes.subarray(at).every((b) => this.syn.ident[b] === 1)) {
       const offset = utf8d.decode(prefixBytes.subarray(0, at)).length;
-      ident = { query: this.queryAt('', opts.prefix + opts.suffix, offset, operatorAt(prefixBytes, at)), p: prefixBytes.slice(at) };
+      ident = { query: this.queryAt('', opts.prefix + opts.suffix, offset, operatorAt(prefixBytes, at), opts.cursorNames), p: prefixBytes.slice(at) };
     }
     this.steps = [{ lex, genLen: 0, ident }];
     const ahead = ident === undefined && opts.anticipate !== undefined ? utf8.encode(opts.anticipate) : noBytes;
@@ -155,7 +163,7 @@ export class Monitor implements Constraint {
       const end = aheadTriggers[aheadTriggers.length - 1];
       if (end !== undefined && ahead.subarray(end).every((b) => this.syn.ident[b] === 1)) {
         const key = utf8d.decode(ahead.subarray(0, end));
-        this.anticipated = this.queryAt(key, opts.prefix + key + opts.suffix, opts.prefix.length + key.length, operatorAt(ahead, end));
+        this.anticipated = this.queryAt(key, opts.prefix + key + opts.suffix, opts.prefix.length + key.length, operatorAt(ahead, end), opts.cursorNames);
         if (end === ahead.length && key === operatorAt(ahead, end)) this.anticipatedOperator = ahead;
       }
     }
@@ -363,8 +371,11 @@ export class Monitor implements Constraint {
     return { lex, genLen: step.genLen + bytes.length, ident };
   }
 
-  /** The query for the operator that ends `key` (generated text), started on first use. */
-  private queryAt(key: string, text: string, offset: number, trigger: string): Query {
+  /**
+   * The query for the operator that ends `key` (generated text), started on first use; `known`:
+   * its answer is already known (MonitorOptions.cursorNames), the source is not asked.
+   */
+  private queryAt(key: string, text: string, offset: number, trigger: string, known?: readonly string[]): Query {
     const cached = this.queries.get(key);
     if (cached !== undefined) return cached;
     this.stats.nTriggers++;
@@ -413,7 +424,8 @@ export class Monitor implements Constraint {
       },
     };
     this.queries.set(key, q);
-    if (source.querySync !== undefined) {
+    if (known !== undefined) q.finish('ok', known);
+    else if (source.querySync !== undefined) {
       // In-process work: let it run while the model computes the next step, or when first needed.
       immediate = setImmediate(q.run);
     } else {
@@ -431,39 +443,58 @@ export class Monitor implements Constraint {
 
   /**
    * How the document already uses a member name, for the member access at `offset` of `text`
-   * (just after `trigger`): 1 after the same receiver (`ctx.resilient_parsing` elsewhere, for
-   * `ctx.`), ½ after the same operator on anything else, 0 not at all. (Bare words count for
-   * nothing: `__name__` in `if __name__ == …` says nothing about `t.`.)
+   * (just after `trigger`), in [0, 1]: after the same receiver (`ctx.resilient_parsing` elsewhere,
+   * for `ctx.`) its share of the best such name's score, else half its share after the same
+   * operator on anything else, else 0. (Bare words count for nothing: `__name__` in
+   * `if __name__ == …` says nothing about `t.`.) A name's score sums its uses, each weighted by
+   * nearness to the cursor (documentUses), so among the names a receiver uses, the ones it uses
+   * most, and closest, come first.
    */
   private documentWeight(text: string, offset: number, trigger: string): (name: string) => number {
     const receiver = /[\p{L}\p{N}_$]+$/u.exec(text.slice(0, offset - trigger.length))?.[0];
     const uses = this.documentUses();
-    const any = uses.get(trigger);
-    const same = receiver === undefined ? undefined : uses.get(receiver + trigger);
-    return (name) => (same?.has(name) === true ? 1 : any?.has(name) === true ? 0.5 : 0);
+    const share = (scores: Map<string, number> | undefined): ((name: string) => number) => {
+      if (scores === undefined || scores.size === 0) return () => 0;
+      const best = Math.max(...scores.values());
+      return (name) => (scores.get(name) ?? 0) / best;
+    };
+    const same = share(receiver === undefined ? undefined : uses.get(receiver + trigger));
+    const any = share(uses.get(trigger));
+    return (name) => {
+      const w = same(name);
+      return w > 0 ? w : 0.5 * any(name);
+    };
   }
 
   /**
-   * Every member access in the prefix and in the suffix (each on its own): the names after each
-   * operator, and after each receiver with its operator. `?.x` counts for `.` as well, as the
-   * text `.x` it contains.
+   * Every member access in the prefix and in the suffix (each on its own): per operator, and per
+   * receiver with its operator, each name's score — the sum over its uses of
+   * 1 / (1 + lines between the use and the cursor / nearLines). `?.x` counts for `.` as well, as
+   * the text `.x` it contains.
    */
-  private documentUses(): Map<string, Set<string>> {
+  private documentUses(): Map<string, Map<string, number>> {
     if (this.docUses !== undefined) return this.docUses;
-    const uses = new Map<string, Set<string>>();
-    const add = (lead: string, name: string): void => {
+    const uses = new Map<string, Map<string, number>>();
+    const add = (lead: string, name: string, score: number): void => {
       let s = uses.get(lead);
-      if (s === undefined) uses.set(lead, (s = new Set()));
-      s.add(name);
+      if (s === undefined) uses.set(lead, (s = new Map()));
+      s.set(name, (s.get(name) ?? 0) + score);
     };
     // The name is looked ahead, not consumed: in `a.b.c`, `b` is the next access's receiver.
     const access = /([\p{L}\p{N}_$]*)(\?\.|\.|->|::)(?=([\p{L}\p{N}_$]+))/gu;
-    for (const t of [this.opts.prefix, this.opts.suffix]) {
+    const { prefix, suffix } = this.opts;
+    const prefixLines = lineCount(prefix, 0, prefix.length);
+    for (const [t, before] of [[prefix, true], [suffix, false]] as const) {
+      let line = 0;
+      let at = 0;
       for (const m of t.matchAll(access)) {
+        line += lineCount(t, at, m.index);
+        at = m.index;
+        const score = 1 / (1 + (before ? prefixLines - line : line) / nearLines);
         const [, receiver = '', op = '', name = ''] = m;
-        add(op, name);
-        if (op === '?.') add('.', name);
-        if (receiver !== '') add(receiver + op, name);
+        add(op, name, score);
+        if (op === '?.') add('.', name, score);
+        if (receiver !== '') add(receiver + op, name, score);
       }
     }
     return (this.docUses = uses);
@@ -481,6 +512,13 @@ export class Monitor implements Constraint {
     }
     if (status === 'ok' || status === 'empty') s.tQueryMs.push(tMs);
   }
+}
+
+/** Line breaks in text[from, to). */
+function lineCount(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** The answer constraining `ident`, when there is one and the identifier so far fits it. */

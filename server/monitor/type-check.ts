@@ -49,6 +49,8 @@ export interface TypeCheckResult {
   /** Errors that count against the whole completion, and against what is kept. */
   errorsFull: number;
   errorsKept: number;
+  /** Errors of any kind on the whole completion's lines (0: the completion is clean there). */
+  errorsOnLines: number;
   nChecks: number;
   tMs: number;
 }
@@ -105,7 +107,7 @@ export async function typeCheck(errorsOf: ErrorsOf, input: TypeCheckInput, mode:
   const full = input.text.length;
   const wholeErrors = await onLines(full);
   if (wholeErrors === undefined) return undefined;
-  const done = (keepChars: number, errorsFull: number, errorsKept: number): TypeCheckResult => ({ keepChars, errorsFull, errorsKept, nChecks, tMs: performance.now() - t0 });
+  const done = (keepChars: number, errorsFull: number, errorsKept: number): TypeCheckResult => ({ keepChars, errorsFull, errorsKept, errorsOnLines: wholeErrors.length, nChecks, tMs: performance.now() - t0 });
   if (wholeErrors.length === 0) return done(full, 0, 0);
   const floor = mode === 'relative' ? Math.min(full, Math.max(0, input.floorChars ?? 0)) : 0;
   if (mode === 'relative') {

@@ -218,6 +218,30 @@ void describe('Monitor', () => {
     assert.equal(none.waiting.length, 0);
   });
 
+  void it('cursorNames (a retry without a rejected name): the cursor access is constrained to them and not asked again; later accesses are', async () => {
+    const src = new TableSource(members);
+    const m = monitor('obj.', src, { cursorNames: ['length', 'get', 'getX'] });
+    assert.equal(m.pending(), undefined, 'known at once');
+    assert.deepEqual(allowed(m), ['len', 'length', 'length(', 'get']);
+    assert.ok(!m.check(tok.id('push')) && !m.check(tok.id('pu')), 'the rejected name is gone');
+    assert.deepEqual(m.cursorMembers(), ['get', 'getX', 'length']);
+    assert.equal(src.queries.length, 0);
+    m.advance(tok.id('get'));
+    m.advance(tok.id(';'));
+    m.advance(tok.id('obj'));
+    m.advance(tok.id('.'));
+    await m.pending();
+    assert.equal(src.queries.length, 1, 'an access in the generated text is asked as usual');
+    assert.ok(m.check(tok.id('push')));
+    // Healing moved the operator into the completion: the anticipated access takes the names.
+    const healed = new TableSource(members, 'manual');
+    const h = monitor('obj', healed, { anticipate: '.', cursorNames: ['push'] });
+    assert.equal(healed.waiting.length, 0);
+    assert.equal(h.pending(), undefined);
+    assert.ok(h.check(tok.id('.push')));
+    assert.ok(!h.check(tok.id('.length')));
+  });
+
   void it('speculative draft checked token by token, rejected positions roll back', async () => {
     const m = monitor('obj.', new TableSource(members));
     await m.pending();
@@ -304,14 +328,24 @@ void describe('Monitor: canonical spelling', () => {
     assert.deepEqual(allowed(m), ['len', 'length', 'length(', 'push', 'pu', 'get']);
   });
 
-  void it('document prior: favours the next token of legal names the document already uses, nothing else', async () => {
-    const doc = 'function f() {\n  obj.push(1);\n  obj.getX();\n  obj.';
+  void it('document prior: favours the next token of legal names the document already uses, by how often and how near, nothing else', async () => {
+    const doc = 'function f() {\n  obj.push(1);\n  obj.push(2);\n  obj.getX();\n  obj.';
     const m = canonical(doc, new TableSource(members), { documentPrior: 3 });
     await m.pending();
     const bias = (mm: Monitor): [string, number][] => [...(mm.bias() ?? new Map<number, number>())].map(([id, v]): [string, number] => [vocab[id] as string, v]).sort();
-    assert.deepEqual(bias(m), [['get', 3], ['push', 3]], '`push` and `getX` (spelled get + X) appear in the document; `length` does not');
+    // Each use scores 1 / (1 + lines to the cursor / 20): push 3 and 2 lines away, getX 1 line away.
+    const push = 1 / (1 + 3 / 20) + 1 / (1 + 2 / 20);
+    const getX = 1 / (1 + 1 / 20);
+    const got = bias(m);
+    assert.deepEqual(got.map(([t]) => t), ['get', 'push'], '`push` and `getX` (spelled get + X) appear in the document; `length` does not');
+    assert.equal(got[1]?.[1], 3, 'the best-scored name gets the whole amount');
+    assert.ok(Math.abs((got[0]?.[1] ?? 0) - (3 * getX) / push) < 1e-9, `getX: its share of the best score (${got[0]?.[1]})`);
+    // One use each: the nearer one comes first.
+    const near = canonical('function f() {\n  obj.push(1);\n  obj.getX();\n  obj.', new TableSource(members), { documentPrior: 3 });
+    await near.pending();
+    assert.ok((bias(near)[0]?.[1] ?? 0) > (bias(near)[1]?.[1] ?? 0), 'getX (1 line away) over push (2 lines away)');
     m.advance(tok.id('get'));
-    assert.deepEqual(bias(m), [['X', 3]]);
+    assert.equal(bias(m)[0]?.[0], 'X');
     m.advance(tok.id('X'));
     assert.equal(m.bias(), undefined, 'a whole name: nothing more to favour');
     // Used after another receiver only: half the weight. A bare word is no use at all.

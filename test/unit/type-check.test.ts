@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { typeCheck, type ErrorDiagnostic, type TypeCheckMode } from '../../server/monitor/type-check';
-import { verifiedMemberChars } from '../../server/completion-service';
+import { usesMember, verifiedMember, verifiedMemberChars } from '../../server/completion-service';
 
 function errorsOf(text: string): ErrorDiagnostic[] {
   const out: ErrorDiagnostic[] = [];
@@ -56,6 +56,15 @@ void describe('type check after decoding', () => {
     assert.equal((await typeCheck(errorsOf, { ...input, floorChars: 7 }, 'strict'))?.keepChars, 0);
   });
 
+  void it('errorsOnLines: any error on the whole completion\'s lines, the document\'s own included (retries take only clean completions)', async () => {
+    const at = async (prefix: string, text: string, suffix: string): Promise<number | undefined> =>
+      (await typeCheck(errorsOf, { prefix, suffix, text, boundaries: everywhere(text) }, 'relative'))?.errorsOnLines;
+    assert.equal(await at('x = obj.', 'count + 1', '\nnext()'), 0);
+    assert.equal(await at('x = obj.', 'run(1, BADarg)', '\nnext()'), 1);
+    assert.equal(await at('x = BADold + obj.', 'total', '\n'), 1, 'relative mode keeps it, but it is not clean');
+    assert.equal(await at('BADfar\nx = obj.', 'total', '\ny = 2\nBADlater'), 0, 'other lines do not count');
+  });
+
   void it('cuts only at token ends', async () => {
     const text = 'run(1, BADarg)';
     const r = await typeCheck(errorsOf, { prefix: 'obj.', suffix: '', text, boundaries: [3, 5, 14] }, 'relative');
@@ -98,4 +107,27 @@ void describe('the type check\'s floor: the member name the monitor verified', (
     void it(name, () => assert.equal(verifiedMemberChars(prefix, text, members), floor));
   }
   void it('no answer, no floor', () => assert.equal(verifiedMemberChars('sep.', 'join', undefined), 0));
+  void it('verifiedMember names the member (what a retry leaves out)', () => {
+    assert.deepEqual(verifiedMember('return "', '".join(words)', members), { name: 'join', end: 6 });
+    assert.deepEqual(verifiedMember('return sep.jo', 'in(words)', members), { name: 'join', end: 2 });
+    assert.equal(verifiedMember('return sep.', 'joint(words)', members), undefined);
+  });
+});
+
+void describe('usesMember: the document vouches for a member name (the floor applies only then)', () => {
+  // [text, name, uses]
+  const table: [string, string, boolean][] = [
+    ['x = sep.join(words)', 'join', true],
+    ['a?.join', 'join', true],
+    ['p->next', 'next', true],
+    ['std::move(x)', 'move', true],
+    ['sep.joinx()', 'join', false],
+    ['join(words)', 'join', false],
+    ['sep.join', 'join', true],
+    ['obj.$el + obj.$', '$', true],
+    ['', 'join', false],
+  ];
+  for (const [text, name, uses] of table) {
+    void it(`${JSON.stringify(text)} uses ${name}: ${uses}`, () => assert.equal(usesMember(text, name), uses));
+  }
 });
