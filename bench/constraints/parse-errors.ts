@@ -2,13 +2,11 @@
 // the server's parse check counts them. Its own grammar table: the bench also parses C, C++ and C#,
 // which Specter does not ship.
 import { dirname, join } from 'node:path';
-import { countErrors } from '../../server/grammar/parse-check';
+import { countErrors, sharedLanguage, sharedModule } from '../../server/grammar/parse-check';
 
 type TreeSitter = typeof import('@vscode/tree-sitter-wasm');
 type Parser = InstanceType<TreeSitter['Parser']>;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ts = require('@vscode/tree-sitter-wasm') as TreeSitter;
 const wasmDir = dirname(require.resolve('@vscode/tree-sitter-wasm'));
 const grammarFile: Record<string, string> = {
   typescript: 'tree-sitter-typescript.wasm',
@@ -22,18 +20,17 @@ const grammarFile: Record<string, string> = {
   csharp: 'tree-sitter-c-sharp.wasm',
 };
 
-let init: Promise<void> | undefined;
 const parsers = new Map<string, Parser>();
 
 export async function parserFor(languageId: string): Promise<Parser | undefined> {
   const file = grammarFile[languageId];
   if (file === undefined) return undefined;
-  init ??= ts.Parser.init({ locateFile: (f: string) => join(wasmDir, f) });
-  await init;
+  // The process's one tree-sitter module, shared with the server's parse check (parse-check.ts).
+  const ts = await sharedModule(wasmDir);
   let p = parsers.get(languageId);
   if (p === undefined) {
     p = new ts.Parser();
-    p.setLanguage(await ts.Language.load(join(wasmDir, file)));
+    p.setLanguage(await sharedLanguage(ts, join(wasmDir, file)));
     parsers.set(languageId, p);
   }
   return p;

@@ -16,6 +16,42 @@ import type { TokenizerLike } from '../engine/model';
 
 type TreeSitter = typeof import('@vscode/tree-sitter-wasm');
 type Parser = InstanceType<TreeSitter['Parser']>;
+type Language = Awaited<ReturnType<TreeSitter['Language']['load']>>;
+
+/**
+ * tree-sitter's wasm module is one per process (require caches it), so it is initialised once per
+ * process, and each grammar loaded once into it, however many checkers there are (two completion
+ * services in one process: benchmarks, tests). A second Parser.init re-creates the module under
+ * the parsers already made, and their next parse fails ("null function or function signature
+ * mismatch").
+ */
+const processModule = new Map<string, Promise<TreeSitter>>();
+const processLanguages = new Map<string, Promise<Language>>();
+
+export function sharedModule(dir: string): Promise<TreeSitter> {
+  let m = processModule.get('');
+  if (m === undefined) {
+    m = (async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const ts = require('@vscode/tree-sitter-wasm') as TreeSitter;
+      await ts.Parser.init({ locateFile: (f: string) => join(dir, f) });
+      return ts;
+    })();
+    processModule.set('', m);
+    m.catch(() => processModule.delete(''));
+  }
+  return m;
+}
+
+export function sharedLanguage(ts: TreeSitter, path: string): Promise<Language> {
+  let l = processLanguages.get(path);
+  if (l === undefined) {
+    l = ts.Language.load(path);
+    processLanguages.set(path, l);
+    l.catch(() => processLanguages.delete(path));
+  }
+  return l;
+}
 
 /** Grammars shipped with Specter (C, C++ and C# are left out: 5 MB each). */
 const grammarFiles: Readonly<Record<string, string>> = {
@@ -92,7 +128,7 @@ export class ParseChecker {
         try {
           const t0 = performance.now();
           const parser = new ts.Parser();
-          parser.setLanguage(await ts.Language.load(join(dir, file)));
+          parser.setLanguage(await sharedLanguage(ts, join(dir, file)));
           this.ready.set(languageId, parser);
           this.log(`Syntax check: ${languageId} parser loaded from ${join(dir, file)} in ${Math.round(performance.now() - t0)} ms`);
           return parser;
@@ -157,11 +193,7 @@ export class ParseChecker {
   private loadModule(): Promise<TreeSitter | undefined> {
     this.module ??= (async () => {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const ts = require('@vscode/tree-sitter-wasm') as TreeSitter;
-        const dir = this.dir();
-        await ts.Parser.init({ locateFile: (f: string) => join(dir, f) });
-        return ts;
+        return await sharedModule(this.dir());
       } catch (e) {
         this.log(`Syntax check: tree-sitter did not load (${e instanceof Error ? e.message : String(e)}) — completions keep the lexical check only; reinstall the extension.`);
         return undefined;

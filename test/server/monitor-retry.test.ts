@@ -55,7 +55,7 @@ void describe('type-check retries, through the completion service (real model)',
       const request = { uri: doc.uri, languageId: 'typescript', prefix: doc.prefix, suffix: doc.suffix };
       const members = checker.querySync(queryOf(doc, 'typescript', tsProject)) ?? [];
       const first = await once.service.complete(request);
-      assert.equal(first.kind, 'ok', JSON.stringify(first));
+      assert.equal(first.kind, 'ok', `${JSON.stringify(first)}\n${once.logs.join('\n')}`);
       if (first.kind !== 'ok') continue;
       const firstName = /^[\w$]*/.exec(first.texts[0] ?? '')?.[0] ?? '';
       // The fixture exercises a retry only while the model's first pick is a type error here.
@@ -64,7 +64,7 @@ void describe('type-check retries, through the completion service (real model)',
       assert.ok(errorsOnLines(checker, doc, first.texts[0] ?? '').length > 0, `${insert}${first.texts[0] ?? ''} is shown with its error (the floor)`);
 
       const r = await retrying.service.complete(request);
-      assert.equal(r.kind, 'ok', JSON.stringify(r));
+      assert.equal(r.kind, 'ok', `${JSON.stringify(r)}\n${retrying.logs.join('\n')}`);
       if (r.kind !== 'ok') continue;
       const text = r.texts[0] ?? '';
       const name = /^[\w$]*/.exec(text)?.[0] ?? '';
