@@ -63,12 +63,15 @@ interface Checked {
 }
 
 /**
- * One decode of a completion with its checks. `typed.check`: what the type check found on the
- * completion's lines (undefined: no type check applies).
+ * What the type check left of a completion: `check`, what it found on the completion's lines
+ * (undefined: no type check applies); `member`, the verified member name the completion starts with.
  */
+type TypeChecked = Checked & { check: TypeCheckOutcome | undefined; member?: string };
+
+/** One decode of a completion with its checks. */
 type Attempt =
   | { done: false; outcome: Exclude<DecodeOutcome, { kind: 'done' }>; typed?: undefined; cursorMembers?: undefined }
-  | { done: true; outcome: Extract<DecodeOutcome, { kind: 'done' }>; parsed: Checked; typed: Checked & { check: TypeCheckOutcome | undefined }; cursorMembers: readonly string[] | undefined };
+  | { done: true; outcome: Extract<DecodeOutcome, { kind: 'done' }>; parsed: Checked; typed: TypeChecked; cursorMembers: readonly string[] | undefined };
 
 export class CompletionService {
   settings: SpecterSettings = defaultSettings;
@@ -234,7 +237,7 @@ export class CompletionService {
         const rejected = new Set<string>();
         let last: Attempt = chosen;
         while (nRetries < settings.monitor.typeRetries && !signal.aborted) {
-          const name = last.outcome.kind === 'done' ? verifiedMember(req.prefix, last.outcome.text, legal)?.name : undefined;
+          const name = last.typed?.member;
           if (name === undefined) break;
           rejected.add(name);
           const rest = legal.filter((n) => !rejected.has(n));
@@ -497,8 +500,8 @@ export class CompletionService {
    */
   private async typeChecked(
     request: CompletionRequest, checked: Checked, model: LoadedModel, settings: SpecterSettings, signal: AbortSignal, cursorMembers: readonly string[] | undefined,
-  ): Promise<Checked & { check: TypeCheckOutcome | undefined }> {
-    const c = { ...checked, check: undefined };
+  ): Promise<TypeChecked> {
+    const c: TypeChecked = { ...checked, check: undefined };
     const mode = settings.monitor.typeCheck;
     if (!settings.monitor.enabled || mode === 'off' || c.text.trim() === '') return c;
     const source = this.sources(settings).find((s) => s.supports(request.languageId));
@@ -509,6 +512,7 @@ export class CompletionService {
     // operator somewhere. A name nothing in the file vouches for gets no floor: when what follows
     // it does not type-check, the model's pick is more likely wrong than the statement unfinished.
     const member = verifiedMember(request.prefix, c.text, cursorMembers);
+    if (member !== undefined) c.member = member.name;
     const floorChars = member !== undefined && (usesMember(request.prefix, member.name) || usesMember(request.suffix, member.name)) ? member.end : 0;
     const input = { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends, floorChars };
     // The in-process service answers at once within the check's default budget; a language server
@@ -593,17 +597,10 @@ export class CompletionService {
 }
 
 /**
- * Characters at the start of `text` that finish the member access at the cursor with a name
- * static analysis gave (`join` after `sep.`; `.join` when healing moved the operator into the
- * completion; `in` after `sep.jo`): the type check does not cut into them. 0 otherwise.
- */
-export function verifiedMemberChars(prefix: string, text: string, members: readonly string[] | undefined): number {
-  return verifiedMember(prefix, text, members)?.end ?? 0;
-}
-
-/**
- * The member name that `text` writes for the access at the cursor, when it is one of `members`,
- * and where it ends in `text` (verifiedMemberChars); undefined otherwise.
+ * The member name that `text` writes for the access at the cursor, when it is one of `members`
+ * (static analysis gave it), and `end`: the characters at the start of `text` that finish the
+ * access with it (`join` after `sep.`; `.join` when healing moved the operator into the
+ * completion; `in` after `sep.jo`) — the type check's floor. Undefined otherwise.
  */
 export function verifiedMember(prefix: string, text: string, members: readonly string[] | undefined): { name: string; end: number } | undefined {
   if (members === undefined || members.length === 0) return undefined;

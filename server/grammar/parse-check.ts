@@ -25,24 +25,27 @@ type Language = Awaited<ReturnType<TreeSitter['Language']['load']>>;
  * the parsers already made, and their next parse fails ("null function or function signature
  * mismatch").
  */
-const processModule = new Map<string, Promise<TreeSitter>>();
+let processModule: Promise<TreeSitter> | undefined;
 const processLanguages = new Map<string, Promise<Language>>();
 
+/** The process's tree-sitter module, initialised on first use with its wasm from `dir` (again after a failure). */
 export function sharedModule(dir: string): Promise<TreeSitter> {
-  let m = processModule.get('');
-  if (m === undefined) {
-    m = (async () => {
+  if (processModule === undefined) {
+    const m = (async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const ts = require('@vscode/tree-sitter-wasm') as TreeSitter;
       await ts.Parser.init({ locateFile: (f: string) => join(dir, f) });
       return ts;
     })();
-    processModule.set('', m);
-    m.catch(() => processModule.delete(''));
+    processModule = m;
+    m.catch(() => {
+      if (processModule === m) processModule = undefined;
+    });
   }
-  return m;
+  return processModule;
 }
 
+/** A grammar loaded into the process's module, once per file (again after a failure). */
 export function sharedLanguage(ts: TreeSitter, path: string): Promise<Language> {
   let l = processLanguages.get(path);
   if (l === undefined) {

@@ -36,7 +36,8 @@ export interface TypeCheckInput {
   /**
    * `relative` mode: the completion's first floorChars characters are not cut into, and errors
    * they have are the baseline (instead of the document without the completion). The service
-   * sets it to the member name the monitor verified (`join` after `sep.`): an error that remains
+   * sets it to the member name the monitor verified (`join` after `sep.`) when the file uses that
+   * name after a member operator elsewhere: an error that remains
    * with the name alone belongs to the unfinished statement (`return sep.join` before its
    * arguments), not to what the model wrote after the name.
    */

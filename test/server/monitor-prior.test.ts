@@ -6,18 +6,15 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cut, tsProject } from '../fixtures/monitor/docs';
-import { startService, type ServiceUnderTest } from './service-helpers';
+import { openTsProject, startService, type ServiceUnderTest } from './service-helpers';
 
 const main = path.join(tsProject, 'src', 'main.ts');
 const members = ['count', 'double', 'increment', 'label', 'total'];
 /** What the fixture's text after the cursor uses after `c.`. */
 const usedAfterC = ['increment', 'double'];
 
-async function ready(sut: ServiceUnderTest): Promise<void> {
-  const doc = cut(main, 'c.increment();', '');
-  sut.service.documentOpened(doc.uri, 'typescript', doc.prefix + doc.suffix);
-  for (let i = 0; i < 300 && !sut.logs.some((l) => /typescript project .* ready/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(sut.logs.some((l) => /typescript project .* ready/.test(l)), sut.logs.join('\n'));
+function ready(sut: ServiceUnderTest): Promise<void> {
+  return openTsProject(sut, cut(main, 'c.increment();', ''));
 }
 
 async function memberAfterC(sut: ServiceUnderTest): Promise<string> {

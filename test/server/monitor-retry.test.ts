@@ -9,16 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { nextCodeLineEnd } from '../../server/grammar/parse-check';
 import { TsServiceSource } from '../../server/monitor/ts-service';
 import { cut, queryOf, tsProject, type CutDocument } from '../fixtures/monitor/docs';
-import { startService, type ServiceUnderTest } from './service-helpers';
+import { openTsProject, startService, type ServiceUnderTest } from './service-helpers';
 
 const main = path.join(tsProject, 'src', 'main.ts');
 const inserts = ['return c.', 'const n: number = c.'];
 
-async function ready(sut: ServiceUnderTest): Promise<void> {
-  const doc = cut(main, 'c.increment();', '');
-  sut.service.documentOpened(doc.uri, 'typescript', doc.prefix + doc.suffix);
-  for (let i = 0; i < 300 && !sut.logs.some((l) => /typescript project .* ready/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(sut.logs.some((l) => /typescript project .* ready/.test(l)), sut.logs.join('\n'));
+function ready(sut: ServiceUnderTest): Promise<void> {
+  return openTsProject(sut, cut(main, 'c.increment();', ''));
 }
 
 /** Every error on the completion's lines (to the next line with code), the document's own included. */

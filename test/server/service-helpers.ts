@@ -1,4 +1,5 @@
 // Builds a CompletionService over the real embedded model, as the CLI and the LSP do.
+import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { CompletionService } from '../../server/completion-service';
 import { ModelHost } from '../../server/model-host';
@@ -32,3 +33,14 @@ export async function startService(patch: (s: SpecterSettings) => SpecterSetting
 
 /** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing (each has its own tests). */
 export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, tokenHealing: false }, constraints: { ...s.constraints, mode: 'off' } });
+
+/**
+ * Opens `doc` in the service as the editor would and waits (up to 30 s) for its TypeScript project
+ * to be built in the background: the monitor's "typescript project … ready" log line.
+ */
+export async function openTsProject(sut: ServiceUnderTest, doc: { uri: string; prefix: string; suffix: string }): Promise<void> {
+  const ready = (): boolean => sut.logs.some((l) => /typescript project .* ready/.test(l));
+  sut.service.documentOpened(doc.uri, 'typescript', doc.prefix + doc.suffix);
+  for (let i = 0; i < 300 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(ready(), sut.logs.join('\n'));
+}

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { nextCodeLineEnd } from '../../server/grammar/parse-check';
 import { TsServiceSource } from '../../server/monitor/ts-service';
 import { cut, queryOf, tsProject } from '../fixtures/monitor/docs';
-import { startService, type ServiceUnderTest } from './service-helpers';
+import { openTsProject, startService, type ServiceUnderTest } from './service-helpers';
 
 const main = path.join(tsProject, 'src', 'main.ts');
 const inserts = ['c.', 'label.', 'Counter.', 'c.increment().', 'const n: number = c.', 'process.', 't.', 'new Counter(label).'];
@@ -38,11 +38,8 @@ void describe('type check after decoding, through the completion service (real m
   const checker = new TsServiceSource({ log: () => {}, buildWhenCold: true });
   before(async () => {
     sut = await startService((s) => ({ ...s, monitor: { ...s.monitor, enabled: true, typeCheck: 'relative' } }));
-    const doc = cut(main, 'c.increment();', '');
-    sut.service.documentOpened(doc.uri, 'typescript', doc.prefix + doc.suffix);
-    // The project builds in the background; wait for its log line.
-    for (let i = 0; i < 300 && !sut.logs.some((l) => /typescript project .* ready/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(sut.logs.some((l) => /typescript project .* ready/.test(l)), sut.logs.join('\n'));
+    // The project builds in the background.
+    await openTsProject(sut, cut(main, 'c.increment();', ''));
   });
   after(async () => {
     checker.dispose();

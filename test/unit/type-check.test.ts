@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { typeCheck, type ErrorDiagnostic, type TypeCheckMode } from '../../server/monitor/type-check';
-import { usesMember, verifiedMember, verifiedMemberChars } from '../../server/completion-service';
+import { usesMember, verifiedMember } from '../../server/completion-service';
+
+const verifiedMemberChars = (prefix: string, text: string, members: readonly string[] | undefined): number => verifiedMember(prefix, text, members)?.end ?? 0;
 
 function errorsOf(text: string): ErrorDiagnostic[] {
   const out: ErrorDiagnostic[] = [];
