@@ -275,6 +275,7 @@ export class CompletionService {
       };
       if (nRetries > 0) stats.typeRetries = nRetries;
       if (typed.check !== undefined) stats.typeCheck = typed.check;
+      if (outcome.nFinishTokens !== undefined) stats.finishTokens = outcome.nFinishTokens;
       const spec = outcome.speculation;
       if (spec !== undefined && spec.nDrafts > 0) {
         stats.speculation = { nDrafted: spec.nDrafted, nAccepted: spec.nAccepted, acceptanceRate: spec.acceptanceRate, meanAccepted: spec.meanAccepted };

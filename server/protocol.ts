@@ -163,6 +163,11 @@ export interface CompletionStats {
   typeCheck?: 'clean' | 'errors' | 'unchecked';
   /** Speculative decoding of this completion, when any draft was verified. */
   speculation?: { nDrafted: number; nAccepted: number; acceptanceRate: number; meanAccepted: number };
+  /**
+   * Tokens the finishing step added (specter.constraints): decoding ended where the syntax
+   * constraint does not allow the completion to end, and the model closed what was open.
+   */
+  finishTokens?: number;
 }
 
 /** `specter/stats` request, client → server. */

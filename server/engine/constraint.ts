@@ -27,6 +27,14 @@ export interface Constraint {
    * holds: text that ends elsewhere (token budget, line limit, …) is cut back (constraint-end.ts).
    */
   canStop(): boolean;
+  /**
+   * Finishing: decoding ended (or the model chose to end) where `canStop()` does not hold, and the
+   * loop asks for a few more tokens that only close what is open. Sets allowed[id] = 1 for the
+   * tokens that bring the state closer to a place where the completion may end (the syntax
+   * constraint: a closing bracket or quote, or a token after which it may end). Returns false when
+   * there is none; then the completion is cut back instead (constraint-end.ts).
+   */
+  finishMask?(allowed: Uint8Array): boolean;
   /** The completion should end now (e.g. it just closed what the suffix already closes). */
   shouldStop?(): boolean;
   /**
@@ -68,6 +76,27 @@ export function intersect(constraints: readonly Constraint[]): Constraint {
     advance: (token) => constraints.forEach((c) => c.advance(token)),
     rollback: (n) => constraints.forEach((c) => c.rollback(n)),
     canStop: () => constraints.every((c) => c.canStop()),
+    // Members that finish say which tokens close; the others only have to allow them.
+    ...(constraints.some((c) => c.finishMask !== undefined)
+      ? {
+          finishMask(allowed: Uint8Array): boolean {
+            const scratch = new Uint8Array(allowed.length);
+            let first = true;
+            for (const c of [...constraints].sort((a, b) => Number(b.finishMask !== undefined) - Number(a.finishMask !== undefined))) {
+              scratch.fill(0);
+              const decided = c.finishMask !== undefined ? c.finishMask(scratch) : c.mask(scratch);
+              if (!decided) {
+                if (c.finishMask !== undefined) return false;
+                continue; // a mask over its time budget leaves the step to the others
+              }
+              if (first) allowed.set(scratch);
+              else for (let i = 0; i < allowed.length; i++) allowed[i] = (allowed[i] ?? 0) & (scratch[i] ?? 0);
+              first = false;
+            }
+            return allowed.some((a) => a === 1);
+          },
+        }
+      : {}),
     shouldStop: () => constraints.some((c) => c.shouldStop?.() === true),
     pending() {
       const waits = constraints.map((c) => c.pending?.()).filter((p): p is Promise<void> => p !== undefined);

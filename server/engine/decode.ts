@@ -53,6 +53,8 @@ export interface DecodeStats {
   speculation?: SpeculationSummary;
   /** Characters the constraint's end rule cut off: decoding ended where the constraint does not allow it. */
   nCutChars?: number;
+  /** Tokens the finishing step added to close what the completion left open (finishCompletion). */
+  nFinishTokens?: number;
 }
 
 export type DecodeOutcome =
@@ -113,7 +115,7 @@ async function generate(
   const constraint = req.constraint;
   const choose = (row: Float32Array, draftToken: number | undefined): number => {
     const processed = processRow(row, req.processors, sequence);
-    if (constraint !== undefined) return chooseConstrained(processed, constraint, req, nVocab);
+    if (constraint !== undefined) return chooseConstrained(processed, constraint, req, nVocab, tok.stopIds);
     if (isGreedy(req.sampling)) return argmax(processed, nVocab);
     const p = distribution(processed, req.sampling, nVocab);
     if (draftToken === undefined) return sampleIndex(p, req.rng);
@@ -154,8 +156,8 @@ async function generate(
       const waiting = constraint?.pending?.();
       if (waiting !== undefined) await waiting;
       const token = choose(logitsRow(logits, first + i), draft[i]);
-      if (token === endHere) {
-        stop = { reason: 'constraint', keepChars: detok.text.length };
+      if (token === endHere || token === finishHere) {
+        stop = { reason: token === endHere ? 'constraint' : 'stop-token', keepChars: detok.text.length };
         break;
       }
       const accepted = i < draft.length && token === draft[i];
@@ -185,7 +187,10 @@ async function generate(
   if (stop.reason === 'cancelled') return { kind: 'cancelled', text, ...finish() };
   const kept = finishText(stops, text);
   if (constraint === undefined) return { kind: 'done', text: kept, stopReason: stop.reason, ...finish() };
-  // The stopping criteria, the budget or the context may have ended it where the constraint does not allow.
+  // The stopping criteria, the budget or the context may have ended it where the constraint does
+  // not allow: first a few tokens that close what is open, else the end rule cuts it back.
+  const finished = await finishCompletion(lm, tok, req, constraint, sequence, stats, kept, nVocab);
+  if (finished !== undefined) return { kind: 'done', text: finished, stopReason: stop.reason, ...finish() };
   const allowed = endWhereAllowed(constraint, tok, stats.tokens, kept);
   const nCutChars = kept.length - allowed.length;
   return { kind: 'done', text: allowed, stopReason: stop.reason, ...finish(), ...(nCutChars > 0 ? { nCutChars } : {}) };
@@ -193,6 +198,95 @@ async function generate(
 
 /** chooseConstrained's answer when the constraint ends the completion instead. */
 const endHere = -1;
+/** chooseConstrained's answer when the model chose to end where the constraint does not allow it: finish there. */
+const finishHere = -2;
+
+const utf8 = new TextEncoder();
+
+/** Most tokens the finishing step adds. */
+const maxFinishTokens = 8;
+
+/**
+ * The finishing step. Decoding ended at `kept` where the constraint does not allow the completion
+ * to end (a line limit with a bracket open, the token budget inside a string, the model choosing
+ * to stop there). Instead of cutting back to the last place it may end — often nothing, when the
+ * cursor is inside a bracket the rest of the line has to close — the model continues for at most
+ * `maxFinishTokens` greedy tokens chosen among those the constraint's `finishMask` allows (they
+ * only close), until the constraint may end. Returns the finished text, or undefined (state
+ * restored: the constraint advanced over `stats.tokens`) when the constraint cannot finish there,
+ * or when `kept` ends inside a token and its rest does not encode back to the same bytes.
+ */
+async function finishCompletion(
+  lm: CausalLM,
+  tok: TokenizerLike,
+  req: DecodeRequest,
+  constraint: Constraint,
+  sequence: number[],
+  stats: DecodeStats,
+  kept: string,
+  nVocab: number,
+): Promise<string | undefined> {
+  if (constraint.finishMask === undefined || req.signal?.aborted === true) return undefined;
+  const tokens = stats.tokens;
+  // The most tokens whose text `kept` starts with; the rest of `kept` (a criterion cut a token
+  // short: `]` of a `]\n` token) is encoded again.
+  const detok = new Detokenizer(tok);
+  let n = 0;
+  let covered = '';
+  for (let i = 0; i < tokens.length; i++) {
+    detok.push(tokens[i] as number);
+    if (detok.text.length > kept.length || !kept.startsWith(detok.text)) break;
+    n = i + 1;
+    covered = detok.text;
+  }
+  const tail = kept.slice(covered.length);
+  const tailIds = tail === '' ? [] : tok.encode(tail);
+  let nTailBytes = 0;
+  for (const id of tailIds) nTailBytes += tok.tokenBytes(id).length;
+  if (nTailBytes !== utf8.encode(tail).length) return undefined;
+  const base = req.prompt.length + n;
+  if (base < 1 || lm.cached.length < base - 1) return undefined;
+  constraint.rollback(tokens.length - n);
+  const added: number[] = [];
+  const restore = (): undefined => {
+    constraint.rollback(added.length);
+    for (let i = n; i < tokens.length; i++) constraint.advance(tokens[i] as number);
+    return undefined;
+  };
+  for (const id of tailIds) {
+    if (!constraint.check(id)) return restore();
+    constraint.advance(id);
+    added.push(id);
+  }
+  if (constraint.canStop()) return restore(); // the end rule keeps `kept` as it is
+  const seq = [...sequence.slice(0, base), ...tailIds];
+  const finishing = new Detokenizer(tok);
+  for (const id of seq.slice(req.prompt.length)) finishing.push(id);
+  lm.truncate(base - 1);
+  let feed = [seq[base - 1] as number, ...tailIds];
+  for (let step = 0; step < maxFinishTokens; step++) {
+    const logits = await lm.forward(feed);
+    stats.nForward++;
+    stats.nForwardDecode++;
+    const row = processRow(logitsRow(logits, logits.nRows - 1), req.processors, seq);
+    const allowed = new Uint8Array(row.length);
+    if (!constraint.finishMask(allowed)) return restore();
+    let best = -1;
+    for (let id = 0; id < nVocab; id++) if (allowed[id] === 1 && (best < 0 || (row[id] as number) > (row[best] as number))) best = id;
+    if (best < 0) return restore();
+    constraint.advance(best);
+    added.push(best);
+    seq.push(best);
+    finishing.push(best);
+    feed = [best];
+    if (constraint.canStop()) {
+      stats.tokens = [...tokens.slice(0, n), ...added];
+      stats.nFinishTokens = added.length - tailIds.length;
+      return finishing.text;
+    }
+  }
+  return restore();
+}
 
 /**
  * The next token under a constraint: choose from the unconstrained row first and build the mask
@@ -203,12 +297,14 @@ const endHere = -1;
  * completion (`endHere`): the model closed what the text after the cursor closes (`shouldStop`)
  * at a place where it may end.
  */
-function chooseConstrained(unbiased: Float32Array, constraint: Constraint, req: DecodeRequest, nVocab: number): number {
+function chooseConstrained(unbiased: Float32Array, constraint: Constraint, req: DecodeRequest, nVocab: number, stopIds: ReadonlySet<number>): number {
   const pick = (r: Float32Array): number => (isGreedy(req.sampling) ? argmax(r, nVocab) : sampleIndex(distribution(r, req.sampling, nVocab), req.rng));
   const row = biased(unbiased, constraint.bias?.());
   const token = pick(row);
   if (constraint.check(token)) return token;
   if (constraint.shouldStop?.() === true && constraint.canStop()) return endHere;
+  // The model chose to end here, where the constraint does not allow it: close what is open.
+  if (stopIds.has(token) && constraint.finishMask !== undefined) return finishHere;
   const allowed = new Uint8Array(row.length);
   // The constraint could not decide in its time budget: this step is unconstrained.
   if (!constraint.mask(allowed)) return token;

@@ -31,12 +31,12 @@ type Mode = SpecterSettings['constraints']['mode'];
 const deterministic = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, timeCapAfterNewlineMs: 600_000 } });
 
 /** The completion's text, and its generated ids when it has any (an empty result carries none). */
-async function completeWith(sut: ServiceUnderTest, mode: Mode, request: CompletionRequest): Promise<{ text: string; tokens: number[] | undefined }> {
+async function completeWith(sut: ServiceUnderTest, mode: Mode, request: CompletionRequest): Promise<{ text: string; tokens: number[] | undefined; finishTokens?: number }> {
   // The decode-time constraints alone: the tree-sitter check after decoding has its own tests.
   sut.service.settings = { ...sut.service.settings, constraints: { ...sut.service.settings.constraints, mode, parseCheck: 'off' } };
   const r: CompletionResult = await sut.service.complete(request);
   assert.notEqual(r.kind, 'cancelled');
-  return r.kind === 'ok' ? { text: r.texts[0] ?? '', tokens: r.tokens } : { text: '', tokens: undefined };
+  return r.kind === 'ok' ? { text: r.texts[0] ?? '', tokens: r.tokens, ...(r.stats.finishTokens !== undefined ? { finishTokens: r.stats.finishTokens } : {}) } : { text: '', tokens: undefined };
 }
 
 /** Value starts and key-line starts. */
@@ -109,6 +109,29 @@ describe('constrained completions of the embedded model are valid (service, gree
   });
   after(async () => sut.service.shutdown());
 
+  it('finishing: inside a call its own line opened, the completion closes it instead of vanishing', async () => {
+    // Held-out code (Python's calendar.py / optparse-style), cut inside brackets of the cursor's
+    // line, with the next statement after it. Unconstrained, the model stops with them open.
+    const cases = [
+      { prefix: 'def main(args):\n    parser = make_parser()\n\n    options = parser.parse_args(args[', suffix: '\n\n    if options.locale and not options.encoding:\n        parser.error("no encoding")\n' },
+      { prefix: 'class LocaleTextCalendar(TextCalendar):\n    def formatmonthname(self, theyear, themonth, width, withyear=True):\n        with different_locale(self.locale):\n            return super().formatmonthname(theyear,', suffix: '\n\n\n# Support for old module level interface\nc = TextCalendar()\n' },
+    ];
+    const model = await sut.host.acquire();
+    assert.ok(model);
+    let nFinished = 0;
+    for (const c of cases) {
+      const request = { uri: 'file:///held-out/calendar.py', languageId: 'python', prefix: c.prefix, suffix: c.suffix };
+      const constrained = await completeWith(sut, 'syntax', request);
+      const k = createSyntaxConstraint({ languageId: 'python', prefix: c.prefix, suffix: c.suffix, tokenizer: model.tokenizer });
+      assert.ok(k);
+      assert.notEqual(constrained.text.trim(), '', `${JSON.stringify(c.prefix.slice(-30))}: nothing left`);
+      assert.equal(endWhereAllowed(k, model.tokenizer, [], constrained.text), constrained.text, `${JSON.stringify(constrained.text)} may not end there`);
+      assert.ok(/[)\]]$/.test(constrained.text), `${JSON.stringify(constrained.text)} ends with the closing bracket`);
+      if ((constrained.finishTokens ?? 0) > 0) nFinished++;
+    }
+    assert.ok(nFinished >= 1, 'the finishing step closed none of them');
+  });
+
   it('JSON: every completion in package.json and tsconfig.json validates against its schema', async (t) => {
     const dir = jsonDir;
     let n = 0;
@@ -161,10 +184,12 @@ describe('constrained completions of the embedded model are valid (service, gree
     };
     let nAccepted = 0;
     let nChanged = 0;
+    let nFinished = 0;
     for (const task of picked) {
       const request = { uri: `file:///held-out/${task.path}`, languageId: task.language, prefix: task.prefix, suffix: task.suffix };
       const constrained = await completeWith(sut, 'syntax', request);
       assert.equal(endWhereAllowed(fresh(task), tok, [], constrained.text), constrained.text, `${task.id}: ${JSON.stringify(constrained.text)} may not end there`);
+      if ((constrained.finishTokens ?? 0) > 0) nFinished++;
       const plain = await completeWith(sut, 'off', request);
       // Accepted as it is: every generated token passes (the stop token too) and its kept text may end.
       const probe = fresh(task);
@@ -177,8 +202,10 @@ describe('constrained completions of the embedded model are valid (service, gree
       nAccepted++;
       assert.equal(constrained.text, plain.text, `${task.id}: the constraint changed a completion it accepts`);
     }
-    t.diagnostic(`${picked.length} code completions: ${nAccepted} accepted unconstrained (unchanged), ${nChanged} changed by the constraint`);
+    t.diagnostic(`${picked.length} code completions: ${nAccepted} accepted unconstrained (unchanged), ${nChanged} changed by the constraint, ${nFinished} closed by the finishing step`);
     assert.ok(picked.length >= 30);
+    // The finishing step runs on the real path: some completions end with the model's own closing tokens.
+    assert.ok(nFinished >= 1, 'no completion went through the finishing step');
     assert.ok(nAccepted >= 5, `only ${nAccepted} unconstrained completions the constraint accepts: the identity check says little`);
   });
 });

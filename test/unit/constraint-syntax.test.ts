@@ -251,3 +251,65 @@ describe('a valid completion is never changed (original code as the completion)'
     });
   }
 });
+
+// The finishing step (Constraint.finishMask): when decoding ended where the completion may not end,
+// which next tokens may close it. Single tokens of the specter-tiny BPE.
+describe('finishing: the tokens that may close a completion that cannot end yet', () => {
+  const tokenizer = realTokenizer();
+  const finishCases: { lang: string; prefix: string; suffix: string; completion: string; allowed: string[]; rejected: string[] }[] = [
+    // A call opened on the cursor's line: `)` closes it; `,` (a dangling comma) and `):` are not a way to end.
+    { lang: 'typescript', prefix: 'function f() {\n  foo(', suffix: '\n}\n', completion: 'a, b', allowed: [')'], rejected: ['),', '):', ']', ';', '"'] },
+    { lang: 'typescript', prefix: 'const s = "hel', suffix: '\n', completion: 'lo', allowed: ['"'], rejected: ["'", ')', '`'] },
+    { lang: 'typescript', prefix: 'const s = ', suffix: ';\n', completion: '`one', allowed: ['`'], rejected: ['"', ')'] },
+    // A block the suffix goes on with: ` {` may end the header.
+    { lang: 'javascript', prefix: 'function f(a) {\n    if (a.equals(b', suffix: '\n        return 1;\n    }\n}\n', completion: '', allowed: ['))', ')'], rejected: ['),', '):'] },
+    // Python: `):` only where the next line is the header's indented body.
+    { lang: 'python', prefix: 'def f(x):\n    if g(x', suffix: '\n        return 1\n    return 2\n', completion: '', allowed: [')', '):'], rejected: ['),', ']:'] },
+    { lang: 'python', prefix: 'def f(x):\n    y = g(x', suffix: '\n    return y\n', completion: '', allowed: [')'], rejected: ['):', '),'] },
+    { lang: 'python', prefix: 'def f(args):\n    o = p.parse(args[', suffix: '\n\n    if o:\n        pass\n', completion: '0', allowed: [']', '])'], rejected: [')', '):'] },
+    // JSON: a string value closes, and `",` separates it from the suffix's next member.
+    { lang: 'json', prefix: '{\n  "name": "', suffix: '\n  "version": "1.0.0"\n}\n', completion: 'demo', allowed: ['",'], rejected: [')', '}'] },
+  ];
+  for (const c of finishCases) {
+    it(`${c.lang}: ${JSON.stringify(c.prefix.slice(-20))} + ${JSON.stringify(c.completion)}: ${c.allowed.join(' ')} but not ${c.rejected.join(' ')}`, () => {
+      const k = createSyntaxConstraint({ languageId: c.lang, prefix: c.prefix, suffix: c.suffix, tokenizer });
+      assert.ok(k);
+      for (const id of tokenizer.encode(c.completion)) {
+        assert.ok(k.check(id), `completion token ${id}`);
+        k.advance(id);
+      }
+      assert.equal(k.canStop(), false, 'the completion may not end here yet');
+      const allowed = new Uint8Array(tokenizer.vocabSize);
+      assert.equal(k.finishMask(allowed), true);
+      const idOf = (s: string): number => {
+        const ids = tokenizer.encode(s);
+        assert.equal(ids.length, 1, `${JSON.stringify(s)} is one token`);
+        return ids[0] as number;
+      };
+      for (const s of c.allowed) assert.equal(allowed[idOf(s)], 1, `${JSON.stringify(s)} allowed`);
+      for (const s of c.rejected) assert.equal(allowed[idOf(s)], 0, `${JSON.stringify(s)} rejected`);
+      // Every allowed token passes check, and none is text other than closers, blanks and one ender.
+      for (let id = 0; id < allowed.length; id++) {
+        if (allowed[id] !== 1) continue;
+        assert.ok(k.check(id), `allowed ${JSON.stringify(tokenizer.decode([id]))} passes check`);
+        assert.match(tokenizer.decode([id]), /^[\s)\]}"'`]*[;:{,]?[\s)\]}"'`]*$/);
+      }
+    });
+  }
+
+  it('a bracket its own line opened, which the suffix never closes, must be closed before the completion ends', () => {
+    const open = (prefix: string, suffix: string, completion: string): boolean => {
+      const k = createSyntaxConstraint({ languageId: 'python', prefix, suffix, tokenizer });
+      assert.ok(k);
+      for (const id of tokenizer.encode(completion)) k.advance(id);
+      return !k.canStop();
+    };
+    // The next statement follows: `(` must close on this line.
+    assert.equal(open('def f():\n    return g(a,', '\n\nc = 1\n', ' b'), true);
+    assert.equal(open('def f():\n    return g(a,', '\n\nc = 1\n', ' b)'), false);
+    // The suffix closes it on a later line (a call split over lines): the completion may end inside it.
+    assert.equal(open('def f():\n    return g(a,', '\n        c)\n', ' b,'), false);
+    // Opened on an earlier line and never closed in the text read: not the completion's to close.
+    assert.equal(open('x = [\n    1,\n    ', '\n', '2,'), false);
+  });
+});

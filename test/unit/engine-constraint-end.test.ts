@@ -1,8 +1,10 @@
 // The decode loop's end rule: a constrained completion ends only where the constraint allows it.
 // When the token budget, a line limit or another stopping criterion ends decoding elsewhere (or
-// trims the text inside a token), or a step ran unconstrained, the text is cut back to the last
-// place the constraint may stop, '' if there is none; a completion that already ends validly is
-// never touched. Scripted fake models over the real syntax constraint.
+// trims the text inside a token), or a step ran unconstrained, the model first gets a few tokens
+// that only close what is open (the finishing step, Constraint.finishMask); without them, or when
+// that does not reach a place to stop, the text is cut back to the last place the constraint may
+// stop, '' if there is none; a completion that already ends validly is never touched. Scripted
+// fake models over the real syntax constraint.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +35,8 @@ interface Run {
   constraint?: 'syntax' | Constraint | null;
   drafts?: boolean;
   tokenizer?: TokenizerLike;
+  /** false: the constraint without its finishing step (only the cut back). */
+  finish?: boolean;
 }
 
 async function run(r: Run): Promise<Extract<DecodeOutcome, { kind: 'done' }>> {
@@ -40,8 +44,9 @@ async function run(r: Run): Promise<Extract<DecodeOutcome, { kind: 'done' }>> {
   const [stop] = [...t.stopIds];
   assert.ok(stop !== undefined);
   const prompt = t.encode(`<prefix>${r.prefix}<suffix>${r.suffix}<middle>`);
-  const constraint =
+  const chosen =
     r.constraint === null ? undefined : r.constraint === undefined || r.constraint === 'syntax' ? createSyntaxConstraint({ languageId: r.lang ?? 'typescript', prefix: r.prefix, suffix: r.suffix, tokenizer: t }) : r.constraint;
+  const constraint = chosen !== undefined && r.finish === false ? withoutFinishing(chosen) : chosen;
   const outcome = await decode(new FakeLM({ vocabSize: t.vocabSize, score: scriptedScore(t.vocabSize, prompt.length, t.encode(r.script), stop) }), t, {
     prompt,
     maxTokens: r.maxTokens ?? 64,
@@ -55,6 +60,11 @@ async function run(r: Run): Promise<Extract<DecodeOutcome, { kind: 'done' }>> {
   return outcome as Extract<DecodeOutcome, { kind: 'done' }>;
 }
 
+/** The constraint without its finishing step: a completion that ends where it may not is only cut back. */
+function withoutFinishing(c: Constraint): Constraint {
+  return { name: c.name, check: (t) => c.check(t), mask: (a) => c.mask(a), advance: (t) => c.advance(t), rollback: (n) => c.rollback(n), canStop: () => c.canStop(), shouldStop: () => c.shouldStop?.() === true };
+}
+
 /** Rejects nothing, never lets the completion end. */
 const neverStops: Constraint = { name: 'never', check: () => true, mask: () => false, advance: () => undefined, rollback: () => undefined, canStop: () => false };
 
@@ -64,18 +74,21 @@ function giveUpMasks(c: Constraint): Constraint {
 }
 
 describe('end rule: a constrained completion ends only where the constraint allows', () => {
-  const cases: { name: string; run: Run; unconstrained: string; want: string }[] = [
+  // want: the cut back alone (no finishing step); finished: with it (default: want).
+  const cases: { name: string; run: Run; unconstrained: string; want: string; finished?: string }[] = [
     {
-      name: 'token budget inside an open call: back to before the call',
+      name: 'token budget inside an open call: back to before the call, or the call closed',
       run: { prefix: 'const v = ', suffix: ';\n', script: 'f(a, b, c)', maxTokens: 5 },
       unconstrained: 'f(a, ',
       want: 'f',
+      finished: 'f(a, )',
     },
     {
-      name: 'line limit inside a template string: nothing is left',
+      name: 'line limit inside a template string: nothing is left, or the string closed',
       run: { prefix: 'const s = ', suffix: ';\n', script: '`one\ntwo\nthree`', stops: [maxLines(2)] },
       unconstrained: '`one\ntwo',
       want: '',
+      finished: '`one\ntwo`',
     },
     {
       name: 'a criterion drops the newline of `)\\n`: the kept `)` inside that token counts',
@@ -84,10 +97,11 @@ describe('end rule: a constrained completion ends only where the constraint allo
       want: 'f(a)',
     },
     {
-      name: 'a block cut by the line limit: back to before the brace it opened',
+      name: 'a block cut by the line limit: back to before the brace it opened, or the block closed',
       run: { prefix: 'function f() {\n  ', suffix: '\n}\n', script: 'if (a) {\n    b();\n  }\n  if (c) {\n    d();\n  }', stops: [maxLines(4)] },
       unconstrained: 'if (a) {\n    b();\n  }\n  if (c) {',
       want: 'if (a) {\n    b();\n  }\n  if (c) ',
+      finished: 'if (a) {\n    b();\n  }\n  if (c) {}',
     },
     {
       name: 'an unconstrained step (mask gave up) is judged again: cut before the token it let through',
@@ -118,9 +132,17 @@ describe('end rule: a constrained completion ends only where the constraint allo
     it(c.name, async () => {
       const plain = await run({ ...c.run, constraint: null });
       assert.equal(plain.text, c.unconstrained, 'unconstrained');
-      const constrained = await run(c.run);
-      assert.equal(constrained.text, c.want);
-      if (constrained.stopReason !== 'constraint') assert.equal(constrained.nCutChars, c.want === c.unconstrained ? undefined : c.unconstrained.length - c.want.length);
+      const cut = await run({ ...c.run, finish: false });
+      assert.equal(cut.text, c.want, 'cut back');
+      if (cut.stopReason !== 'constraint') assert.equal(cut.nCutChars, c.want === c.unconstrained ? undefined : c.unconstrained.length - c.want.length);
+      assert.equal(cut.nFinishTokens, undefined);
+      const finished = await run(c.run);
+      assert.equal(finished.text, c.finished ?? c.want, 'finished');
+      if (c.finished !== undefined) {
+        assert.ok(c.finished.startsWith(c.unconstrained), 'finishing only appends');
+        assert.ok((finished.nFinishTokens ?? 0) > 0);
+        assert.equal(finished.nCutChars, undefined);
+      }
     });
   }
 
@@ -175,9 +197,12 @@ describe('a completion that is already valid comes out unchanged (end rule inclu
             assert.deepEqual(constrained.tokens, plain.tokens, where);
           } else if (accepted) {
             // The criteria trimmed it to an invalid end (indent-scope dropping the `}` of a block
-            // the cut ran past): the end rule cuts further, never adds.
+            // the cut ran past): the finishing step only appends closers, the end rule only cuts,
+            // and either way the completion ends where the constraint allows it.
             nCut++;
-            assert.ok(plain.text.startsWith(constrained.text), where);
+            if ((constrained.nFinishTokens ?? 0) > 0) assert.ok(constrained.text.startsWith(plain.text), where);
+            else assert.ok(plain.text.startsWith(constrained.text), where);
+            assert.equal(endWhereAllowed(fresh(prefix, suffix), byteTok, [], constrained.text), constrained.text, where);
           }
         }
       }

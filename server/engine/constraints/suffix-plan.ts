@@ -39,11 +39,22 @@ const maxMustClose = 8;
 /** Suffix bytes the slow canStop test lexes. */
 const stopProbeBytes = suffixWindow;
 
-export function lexPrefix(lang: LanguageSpec, prefix: string): { cursor: Cursor; nErrors: number } {
+/**
+ * The lexical state at the cursor. `nLineFrames`: how many of the frames open at the cursor were
+ * opened on the cursor's own line (the top ones).
+ */
+export function lexPrefix(lang: LanguageSpec, prefix: string): { cursor: Cursor; nErrors: number; nLineFrames: number } {
   const cursor = new Cursor();
   const x: StepContext = { lang, floor: 0, strict: false, own: false, indentation: lang.indentation, nErrors: 0 };
-  run(cursor, utf8.encode(prefix), x);
-  return { cursor, nErrors: x.nErrors };
+  const bytes = utf8.encode(prefix);
+  const lineStart = bytes.lastIndexOf(10) + 1;
+  run(cursor, bytes, x, 0, lineStart);
+  let minDepth = cursor.depth;
+  for (let i = lineStart; i < bytes.length; i++) {
+    run(cursor, bytes, x, i, i + 1);
+    minDepth = Math.min(minDepth, cursor.depth);
+  }
+  return { cursor, nErrors: x.nErrors, nLineFrames: cursor.depth - minDepth };
 }
 
 function popFrames(c: Cursor, m: number): Cursor {
@@ -95,7 +106,12 @@ export interface Probe {
   readonly depth: number;
 }
 
-export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string): SuffixPlan {
+/**
+ * `nLineFrames`: the top frames at the cursor that its own line opened. One of them that the
+ * suffix (as far as it is read) never closes is the completion's to close: a bracket opened on
+ * the line, with the next statement after it.
+ */
+export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nLineFrames = 0): SuffixPlan {
   const text = suffix.slice(0, suffixWindow);
   const complete = text.length === suffix.length;
   const bytes = utf8.encode(text);
@@ -109,8 +125,10 @@ export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string): S
   let best: { m: number; p: Probe; soft: number } | undefined;
   for (let m = 0; m <= Math.min(from.depth, maxMustClose); m++) {
     const p = probeSuffix(lang, popFrames(from, m), bytes, complete);
-    // Brackets left open at the end count only when the suffix closes some: then the structure is known.
-    const soft = p.nSoft + (p.nClosed > 0 ? p.nUnclosed : 0);
+    // Brackets left open at the end count only when the suffix closes some: then the structure is
+    // known. So do brackets of the cursor's line that the suffix leaves open.
+    const lineLeftOpen = Math.max(0, nLineFrames - (commentEndsHere ? 1 : 0) - m - p.nClosed);
+    const soft = p.nSoft + (p.nClosed > 0 ? p.nUnclosed : 0) + lineLeftOpen;
     if (best === undefined || p.nErrors < best.p.nErrors || (p.nErrors === best.p.nErrors && soft < best.soft)) best = { m, p, soft };
   }
   const chosen = best ?? { m: 0, p: { nErrors: 0, nClosed: 0, nSoft: 0, nUnclosed: 0, depth: 0 }, soft: 0 };

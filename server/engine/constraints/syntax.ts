@@ -164,6 +164,31 @@ export class SyntaxConstraint implements Constraint {
     return true;
   }
 
+  /**
+   * Finishing (see Constraint.finishMask): tokens made of blanks, closing brackets and quotes
+   * that close an open frame, or such a token (or one ending in the language's line ender, see
+   * finishingTokens) after which the completion may end.
+   */
+  finishMask(allowed: Uint8Array): boolean {
+    const t = this.table;
+    const from = this.state;
+    const depth = from.depth;
+    const finishing = finishingTokens(t, this.lang);
+    const scratch = this.scratch;
+    const n = Math.min(allowed.length, t.nTokens);
+    let any = false;
+    for (let id = 0; id < n; id++) {
+      const kind = finishing[id];
+      if (kind === 0) continue;
+      if (this.transition(from, id, scratch) !== R_OK) continue;
+      if ((kind === F_CLOSE && scratch.depth < depth) || (scratch.pend === P_NONE && this.canStopAt(scratch.clone()))) {
+        allowed[id] = 1;
+        any = true;
+      }
+    }
+    return any;
+  }
+
   advance(token: number): void {
     let next = token === this.checkedToken ? this.checkedState : undefined;
     if (next === undefined) {
@@ -204,7 +229,8 @@ export class SyntaxConstraint implements Constraint {
   }
 
   private canStopAt(c: Cursor): boolean {
-    if (this.lang.indentation && c.colon && c.top === undefined) {
+    // (A `:` that ends the completion's last line counts too: the line ends at the suffix's newline.)
+    if (this.lang.indentation && (c.colon || c.lastSig === 58) && c.top === undefined) {
       // A block header needs its indented body: from the suffix, or the completion must write it.
       const width = c.indents?.width ?? 0;
       const body = c.lineStart && !this.plan.suffixLineBlank ? c.col + this.plan.suffixLead : this.plan.nextIndent;
@@ -237,12 +263,52 @@ export class SyntaxConstraint implements Constraint {
   }
 }
 
+/** Finishing token kinds (finishingTokens). */
+const F_CLOSE = 1;
+const F_END = 2;
+const closingBytes = new Set([...' \t)]}"\'`'].map((ch) => ch.charCodeAt(0)));
+
+/**
+ * Which tokens may finish a completion (finishMask), per tokenizer and language family:
+ * F_CLOSE — only blanks, closing brackets and quotes (at least one that is not blank);
+ * F_END — the same, then one last byte that ends a line here: `:` in Python (a block header),
+ * `;` or `{` (a block the suffix goes on with) in C-like languages, `,` in JSON (a member before
+ * the suffix's). Anything else — `,` in code, `): {}` — is left out: lexically it may end a line
+ * too, and a small model likes such tokens.
+ */
+const finishingCache = new Map<string, WeakMap<TokenTable, Uint8Array>>();
+
+function finishingTokens(t: TokenTable, lang: LanguageSpec): Uint8Array {
+  const family = lang.indentation ? 'indentation' : lang.id === 'json' || lang.id === 'jsonc' ? 'json' : 'code';
+  const enders = new Set([...(family === 'indentation' ? ':' : family === 'json' ? ',' : ';{')].map((ch) => ch.charCodeAt(0)));
+  let cache = finishingCache.get(family);
+  if (cache === undefined) finishingCache.set(family, (cache = new WeakMap()));
+  let out = cache.get(t);
+  if (out === undefined) {
+    out = new Uint8Array(t.nTokens);
+    for (let id = 0; id < t.nTokens; id++) {
+      const bytes = t.bytes[id] as Uint8Array;
+      if (t.stop[id] === 1 || bytes.length === 0) continue;
+      let last = bytes.length - 1;
+      while (last >= 0 && (bytes[last] === 32 || bytes[last] === 9)) last--;
+      if (last < 0) continue;
+      const ender = enders.has(bytes[last] as number);
+      let ok = true;
+      for (let i = 0; i < (ender ? last : bytes.length) && ok; i++) ok = closingBytes.has(bytes[i] as number);
+      for (let i = last + 1; i < bytes.length && ok; i++) ok = closingBytes.has(bytes[i] as number);
+      if (ok) out[id] = ender ? F_END : F_CLOSE;
+    }
+    cache.set(t, out);
+  }
+  return out;
+}
+
 /** The built-in syntax constraint for `languageId`, or undefined when the language is not supported. */
 export function createSyntaxConstraint(o: SyntaxConstraintOptions): SyntaxConstraint | undefined {
   const lang = languageSpec(o.languageId);
   if (lang === undefined || o.prefix.length > maxPrefixChars) return undefined;
   const table = tokenTable(o.tokenizer);
-  const { cursor, nErrors } = lexPrefix(lang, o.prefix);
-  const plan = planSuffix(lang, cursor, o.suffix);
+  const { cursor, nErrors, nLineFrames } = lexPrefix(lang, o.prefix);
+  const plan = planSuffix(lang, cursor, o.suffix, nLineFrames);
   return new SyntaxConstraint(table, lang, cursor, plan, nErrors, o.maskBudgetMs ?? 50);
 }
