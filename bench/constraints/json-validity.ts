@@ -119,7 +119,7 @@ async function main(): Promise<void> {
           grammar?.dispose();
           if (check(prefix + completion + suffix)) t.valid[mode]++;
           if (completion.trim() !== '') t.written[mode]++;
-          if (process.argv.includes('--verbose')) process.stderr.write(`${kind} ${mode} ${basename(path)}@${at} ${JSON.stringify(completion)}\n`);
+          if (process.argv.includes('--verbose')) process.stderr.write(`${kind} ${mode} ${basename(path)}@${at} ${check(prefix + completion + suffix) ? 'valid' : 'INVALID'} ${JSON.stringify(completion)} before ${JSON.stringify(prefix.slice(-40))}\n`);
         }
       }
     }

@@ -29,12 +29,14 @@ export interface RunStats {
   nConstraintStops: number;
   /** Completions the end rule cut back (decoding ended where the constraint does not allow it). */
   nCut: number;
+  /** Completions the finishing step closed instead (decode.ts finishCompletion). */
+  nFinished: number;
   /** … of which nothing was left. */
   nCutToEmpty: number;
 }
 
 export function newRunStats(): RunStats {
-  return { nConstrained: 0, nMasks: 0, nConstraintStops: 0, nCut: 0, nCutToEmpty: 0 };
+  return { nConstrained: 0, nMasks: 0, nConstraintStops: 0, nCut: 0, nCutToEmpty: 0, nFinished: 0 };
 }
 
 /** The constraint with its masks counted. */
@@ -50,6 +52,7 @@ function counted(c: Constraint, stats: RunStats): Constraint {
     rollback: (n) => c.rollback(n),
     canStop: () => c.canStop(),
     shouldStop: () => c.shouldStop?.() === true,
+    ...(c.finishMask !== undefined ? { finishMask: (allowed: Uint8Array) => (c.finishMask as NonNullable<Constraint['finishMask']>)(allowed) } : {}),
   };
 }
 
@@ -85,6 +88,7 @@ export async function completeDetailed(model: LoadedModel, o: CompleteOptions, s
   if (o.constraint !== undefined) {
     stats.nConstrained++;
     if (outcome.stopReason === 'constraint') stats.nConstraintStops++;
+    if (outcome.nFinishTokens !== undefined) stats.nFinished++;
     if (outcome.nCutChars !== undefined) {
       stats.nCut++;
       if (outcome.text === '') stats.nCutToEmpty++;

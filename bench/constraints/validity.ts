@@ -4,16 +4,19 @@
 // points, taken from each language in turn. A completion is valid when prefix + completion +
 // suffix has no more tree-sitter parse errors than prefix + original + suffix. Exact match and
 // edit similarity compare the completion's first lines (as many as the original has) with it.
+// Every completion goes through the completion service as the editor gets it (token healing, the
+// product's stopping rules, speculation), with the monitor off and no time cap; the four variants
+// differ only in specter.constraints.mode and .parseCheck.
 //
-//   node --import tsx bench/constraints/validity.ts [--n 60] [--json out.json]
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--json out.json] [--verbose]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSyntaxConstraint } from '../../server/engine/constraints/syntax';
 import { benchFiles, cutPoints } from './common';
-import { complete, completeDetailed, loadEmbedded, newRunStats } from './model-run';
 import { checkCompletion, ParseChecker } from '../../server/grammar/parse-check';
+import type { SpecterSettings } from '../../server/protocol';
 import { countParseErrors, parserFor } from './parse-errors';
 import { quantile } from '../report';
+import { startService } from '../../test/server/service-helpers';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -138,8 +141,24 @@ function similarity(completion: string, original: string): number {
   return 1 - (prev[b.length] as number) / Math.max(a.length, b.length);
 }
 
+/** The service's settings for each variant: constraints and the tree-sitter check. */
+const variantSettings: Record<Variant, { mode: SpecterSettings['constraints']['mode']; parseCheck: SpecterSettings['constraints']['parseCheck'] }> = {
+  off: { mode: 'off', parseCheck: 'off' },
+  syntax: { mode: 'syntax', parseCheck: 'off' },
+  check: { mode: 'syntax', parseCheck: 'relative' },
+  strict: { mode: 'syntax', parseCheck: 'strict' },
+};
+
 async function main(): Promise<void> {
-  const model = await loadEmbedded();
+  const { service, host } = await startService((st) => ({
+    ...st,
+    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9 },
+    monitor: { ...st.monitor, enabled: false },
+    drafts: { ...st.drafts, count: 1 },
+  }));
+  const model = await host.acquire();
+  if (model === undefined) throw new Error(`model not ready: ${host.current.message}`);
+  const base0 = service.settings;
   const cases = makeCases(heldOutDocs());
   process.stderr.write(`${cases.length} cases\n`);
   const checker = new ParseChecker((m) => process.stderr.write(`${m}\n`));
@@ -150,25 +169,32 @@ async function main(): Promise<void> {
   let nChanged = 0;
   // The unconstrained completion was already valid (tree-sitter) and the constraint changed it anyway.
   let nValidChanged = 0;
-  const stats = newRunStats();
+  // Syntax-constrained completions that the finishing step closed, and that the end rule cut back.
+  let nFinished = 0;
+  let nFinishTokens = 0;
   let n = 0;
   const t0 = performance.now();
+  const complete = async (c: Case, v: Variant): Promise<{ text: string; tokens: number[]; finishTokens: number }> => {
+    service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v] } };
+    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix });
+    return r.kind === 'ok' ? { text: r.texts[0] ?? '', tokens: r.tokens, finishTokens: r.stats.finishTokens ?? 0 } : { text: '', tokens: [], finishTokens: r.kind === 'empty' ? (r.stats?.finishTokens ?? 0) : 0 };
+  };
   for (const c of cases) {
     const parser = await parserFor(c.doc.languageId);
     if (parser === undefined) continue;
     const base = countParseErrors(parser, c.prefix + c.original + c.suffix);
-    const plain = await complete(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix }, stats);
-    const constraint = createSyntaxConstraint({ languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, tokenizer: model.tokenizer });
-    const detailed = await completeDetailed(model, { languageId: c.doc.languageId, path: c.doc.path, prefix: c.prefix, suffix: c.suffix, constraint }, stats);
-    const constrained = detailed.text;
+    const runs = {} as Record<Variant, { text: string; tokens: number[]; finishTokens: number }>;
+    for (const v of variants) runs[v] = await complete(c, v);
+    const texts: Record<Variant, string> = { off: runs.off.text, syntax: runs.syntax.text, check: runs.check.text, strict: runs.strict.text };
+    if (runs.syntax.finishTokens > 0) {
+      nFinished++;
+      nFinishTokens += runs.syntax.finishTokens;
+    }
+    // The check's own cost, on the syntax-constrained completion (the service runs it the same way).
     const checkParser = await checker.load(c.doc.languageId);
-    const checkWith = (mode: 'relative' | 'strict'): ReturnType<typeof checkCompletion> | undefined =>
-      checkParser === undefined || constrained.trim() === '' ? undefined : checkCompletion(checker, checkParser, model.tokenizer, c, constrained, detailed.tokens, mode);
-    const checkedResult = checkWith('relative');
-    if (checkedResult !== undefined) checkMs.push(checkedResult.result.tMs);
-    const texts: Record<Variant, string> = { off: plain, syntax: constrained, check: checkedResult?.text ?? constrained, strict: checkWith('strict')?.text ?? constrained };
-    if (texts.check !== constrained) nCheckChanged++;
-    if (texts.strict !== constrained) nStrictChanged++;
+    if (checkParser !== undefined && texts.syntax.trim() !== '') checkMs.push(checkCompletion(checker, checkParser, model.tokenizer, c, texts.syntax, runs.syntax.tokens, 'relative').result.tMs);
+    if (texts.check !== texts.syntax) nCheckChanged++;
+    if (texts.strict !== texts.syntax) nStrictChanged++;
     const ok = (v: Variant): boolean => countParseErrors(parser, c.prefix + texts[v] + c.suffix) <= base;
     n++;
     const k = (byKind[c.kind] ??= newTally());
@@ -178,10 +204,10 @@ async function main(): Promise<void> {
       if (exact(texts[v], c.original)) k.exact[v]++;
       k.sim[v] += similarity(texts[v], c.original);
     }
-    if (plain !== constrained) nChanged++;
-    if (plain !== constrained && ok('off')) nValidChanged++;
+    if (texts.off !== texts.syntax) nChanged++;
+    if (texts.off !== texts.syntax && ok('off')) nValidChanged++;
     if (process.argv.includes('--verbose')) {
-      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${ok('off') ? 'ok' : 'BAD'}/${ok('syntax') ? 'ok' : 'BAD'} ${JSON.stringify(plain)} | ${JSON.stringify(constrained)}\n`);
+      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${variants.map((v) => `${v}:${ok(v) ? 'ok' : 'BAD'}`).join(' ')} ${JSON.stringify(texts.off)} | ${JSON.stringify(texts.check)}\n`);
     }
   }
   const all = newTally();
@@ -212,7 +238,7 @@ async function main(): Promise<void> {
     ),
     completionsChangedByConstraint: pct(nChanged),
     validUnconstrainedButChanged: nValidChanged,
-    constraint: stats,
+    finishingStep: { completions: nFinished, tokens: nFinishTokens },
   };
   console.log(JSON.stringify(result, null, 2));
   const rowsOf = (label: string, t: Tally): string =>
@@ -225,7 +251,7 @@ ${rowsOf('all', all)}
 `);
   const out = arg('--json');
   if (out !== undefined) writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  await model.dispose();
+  await service.shutdown();
 }
 
 void main();

@@ -205,6 +205,8 @@ const utf8 = new TextEncoder();
 
 /** Most tokens the finishing step adds. */
 const maxFinishTokens = 8;
+/** Places (the end, then earlier token ends) the finishing step tries before it gives up. */
+const maxFinishAttempts = 3;
 
 /**
  * The finishing step. Decoding ended at `kept` where the constraint does not allow the completion
@@ -212,9 +214,12 @@ const maxFinishTokens = 8;
  * to stop there). Instead of cutting back to the last place it may end — often nothing, when the
  * cursor is inside a bracket the rest of the line has to close — the model continues for at most
  * `maxFinishTokens` greedy tokens chosen among those the constraint's `finishMask` allows (they
- * only close), until the constraint may end. Returns the finished text, or undefined (state
- * restored: the constraint advanced over `stats.tokens`) when the constraint cannot finish there,
- * or when `kept` ends inside a token and its rest does not encode back to the same bytes.
+ * only close), until the constraint may end. When that fails at the end, it is tried again from
+ * earlier token ends where one such token ends the completion at once (`"key": {` where the model
+ * wrote a string value but the suffix closes an object), at most `maxFinishAttempts` places in
+ * all, none before the last place where the completion may end as it is. Returns the finished text, or undefined (state restored:
+ * the constraint advanced over `stats.tokens`) when nothing finished, or when `kept` ends inside
+ * a token and its rest does not encode back to the same bytes.
  */
 async function finishCompletion(
   lm: CausalLM,
@@ -244,46 +249,96 @@ async function finishCompletion(
   let nTailBytes = 0;
   for (const id of tailIds) nTailBytes += tok.tokenBytes(id).length;
   if (nTailBytes !== utf8.encode(tail).length) return undefined;
-  const base = req.prompt.length + n;
-  if (base < 1 || lm.cached.length < base - 1) return undefined;
+  if (req.prompt.length + n < 1 || lm.cached.length < req.prompt.length + n - 1) return undefined;
   constraint.rollback(tokens.length - n);
-  const added: number[] = [];
+  // The constraint is advanced over tokens[0, at); `restore` gives it all of `tokens` back.
+  let at = n;
   const restore = (): undefined => {
-    constraint.rollback(added.length);
-    for (let i = n; i < tokens.length; i++) constraint.advance(tokens[i] as number);
+    for (let i = at; i < tokens.length; i++) constraint.advance(tokens[i] as number);
     return undefined;
   };
-  for (const id of tailIds) {
-    if (!constraint.check(id)) return restore();
-    constraint.advance(id);
-    added.push(id);
-  }
-  if (constraint.canStop()) return restore(); // the end rule keeps `kept` as it is
-  const seq = [...sequence.slice(0, base), ...tailIds];
-  const finishing = new Detokenizer(tok);
-  for (const id of seq.slice(req.prompt.length)) finishing.push(id);
-  lm.truncate(base - 1);
-  let feed = [seq[base - 1] as number, ...tailIds];
-  for (let step = 0; step < maxFinishTokens; step++) {
-    const logits = await lm.forward(feed);
-    stats.nForward++;
-    stats.nForwardDecode++;
-    const row = processRow(logitsRow(logits, logits.nRows - 1), req.processors, seq);
-    const allowed = new Uint8Array(row.length);
-    if (!constraint.finishMask(allowed)) return restore();
-    let best = -1;
-    for (let id = 0; id < nVocab; id++) if (allowed[id] === 1 && (best < 0 || (row[id] as number) > (row[best] as number))) best = id;
-    if (best < 0) return restore();
-    constraint.advance(best);
-    added.push(best);
-    seq.push(best);
-    finishing.push(best);
-    feed = [best];
-    if (constraint.canStop()) {
-      stats.tokens = [...tokens.slice(0, n), ...added];
-      stats.nFinishTokens = added.length - tailIds.length;
-      return finishing.text;
+  /** Feeds `ids` (each checked) and runs `body`; the constraint is back where it was afterwards. */
+  const probe = <T>(ids: readonly number[], body: () => T): T | undefined => {
+    let k = 0;
+    try {
+      for (const id of ids) {
+        if (!constraint.check(id)) return undefined;
+        constraint.advance(id);
+        k++;
+      }
+      return body();
+    } finally {
+      constraint.rollback(k);
     }
+  };
+  // `kept` may end as it is (its rest is a token the end rule reads the same way).
+  if (probe(tailIds, () => constraint.canStop()) === true) return restore();
+  let nAttempts = 0;
+  /** Some token may finish here (`oneStep`: and one of them ends it at once). */
+  const finishable = (oneStep: boolean): boolean => {
+    const allowed = new Uint8Array(lm.vocabSize);
+    if (constraint.finishMask?.(allowed) !== true) return false;
+    if (!oneStep) return true;
+    for (let id = 0; id < nVocab; id++) {
+      if (allowed[id] !== 1) continue;
+      constraint.advance(id);
+      const stops = constraint.canStop();
+      constraint.rollback(1);
+      if (stops) return true;
+    }
+    return false;
+  };
+  /**
+   * Finishing from tokens[0, b) + tail, where some token may finish (at the end), or one ends it
+   * at once (earlier places); the finished text, or undefined with the constraint where it was.
+   */
+  const tryAt = async (b: number, tail: readonly number[]): Promise<string | undefined> => {
+    if (probe(tail, () => finishable(b < n)) !== true) return undefined;
+    nAttempts++;
+    const added: number[] = [];
+    for (const id of tail) {
+      constraint.advance(id);
+      added.push(id);
+    }
+    const base = req.prompt.length + b;
+    const seq = [...sequence.slice(0, base), ...tail];
+    const finishing = new Detokenizer(tok);
+    for (const id of seq.slice(req.prompt.length)) finishing.push(id);
+    lm.truncate(base - 1);
+    let feed = [seq[base - 1] as number, ...tail];
+    for (let step = 0; step < maxFinishTokens; step++) {
+      const logits = await lm.forward(feed);
+      stats.nForward++;
+      stats.nForwardDecode++;
+      const row = processRow(logitsRow(logits, logits.nRows - 1), req.processors, seq);
+      const allowed = new Uint8Array(row.length);
+      if (constraint.finishMask?.(allowed) !== true) break;
+      let best = -1;
+      for (let id = 0; id < nVocab; id++) if (allowed[id] === 1 && (best < 0 || (row[id] as number) > (row[best] as number))) best = id;
+      if (best < 0) break;
+      constraint.advance(best);
+      added.push(best);
+      seq.push(best);
+      finishing.push(best);
+      feed = [best];
+      if (constraint.canStop()) {
+        stats.tokens = [...tokens.slice(0, b), ...added];
+        stats.nFinishTokens = added.length - tail.length;
+        return finishing.text;
+      }
+    }
+    constraint.rollback(added.length);
+    return undefined;
+  };
+  // At the end first, then back token by token, until a place where the completion may end as it
+  // is (the end rule cuts back to there: nothing shorter is worth finishing).
+  const atEnd = await tryAt(n, tailIds);
+  if (atEnd !== undefined) return atEnd;
+  while (nAttempts < maxFinishAttempts && at > 0 && !constraint.canStop()) {
+    constraint.rollback(1);
+    at--;
+    const earlier = await tryAt(at, []);
+    if (earlier !== undefined) return earlier;
   }
   return restore();
 }

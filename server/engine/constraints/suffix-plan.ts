@@ -21,6 +21,12 @@ export interface SuffixPlan {
   readonly nextIndent: number;
   /** How many frames the completion must close (diagnostics). */
   readonly nMustClose: number;
+  /**
+   * Brackets the completion must open and leave open: the suffix closes more than is open at the
+   * cursor (a member value `{` whose members follow, a block the next lines are the body of).
+   * While this is not 0, stopping is judged against the suffix read from that state (slow path).
+   */
+  readonly nMustOpen: number;
   /** Lexical errors the suffix has even so (diagnostics). */
   readonly nSuffixErrors: number;
   /**
@@ -111,7 +117,18 @@ export interface Probe {
  * suffix (as far as it is read) never closes is the completion's to close: a bracket opened on
  * the line, with the next statement after it.
  */
-export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nLineFrames = 0): SuffixPlan {
+/** `c` with `opener` lexed as the completion's own text. */
+function openFrame(lang: LanguageSpec, c: Cursor, opener: number): Cursor {
+  const out = c.clone();
+  run(out, Uint8Array.of(opener), { lang, floor: 0, strict: false, own: true, indentation: false, nErrors: 0 });
+  return out;
+}
+
+const openers = [123, 91, 40]; // { [ (
+/** Most brackets the completion is asked to open. */
+const maxMustOpen = 2;
+
+export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nLineFrames = 0, mayAskToOpen = false): SuffixPlan {
   const text = suffix.slice(0, suffixWindow);
   const complete = text.length === suffix.length;
   const bytes = utf8.encode(text);
@@ -133,8 +150,31 @@ export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nL
   }
   const chosen = best ?? { m: 0, p: { nErrors: 0, nClosed: 0, nSoft: 0, nUnclosed: 0, depth: 0 }, soft: 0 };
   const stopDepth = from.depth - chosen.m;
+  // The suffix still has errors after any closing: does opening brackets (at most two) clear them
+  // all? Then the completion has to open them (only asked when the prefix lexed cleanly).
+  let stopState = popFrames(from, chosen.m);
+  let nMustOpen = 0;
+  if (mayAskToOpen && chosen.p.nErrors > 0) {
+    let state = stopState;
+    let errors = chosen.p.nErrors;
+    for (let level = 0; level < maxMustOpen && errors > 0; level++) {
+      let next: { c: Cursor; nErrors: number } | undefined;
+      for (const opener of openers) {
+        const c = openFrame(lang, state, opener);
+        const p = probeSuffix(lang, c.clone(), bytes, complete);
+        if (p.nErrors < (next?.nErrors ?? errors)) next = { c, nErrors: p.nErrors };
+      }
+      if (next === undefined) break;
+      state = next.c;
+      errors = next.nErrors;
+      if (errors === 0) {
+        stopState = state;
+        nMustOpen = level + 1;
+      }
+    }
+  }
   const probeBytes = bytes.subarray(0, stopProbeBytes);
-  const ref = probeSuffix(lang, popFrames(from, chosen.m), probeBytes, complete && probeBytes.length === bytes.length);
+  const ref = probeSuffix(lang, stopState.clone(), probeBytes, complete && probeBytes.length === bytes.length);
   return {
     floor: chosen.p.nClosed > 0 ? stopDepth : 0,
     stopDepth,
@@ -143,6 +183,7 @@ export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nL
     suffixLead: leadColumns(firstLine),
     nextIndent: nextIndent(text, nl),
     nMustClose: chosen.m,
+    nMustOpen,
     nSuffixErrors: chosen.p.nErrors,
     stopProbe: { bytes: probeBytes, complete: complete && probeBytes.length === bytes.length, nErrors: ref.nErrors, depth: ref.depth },
   };

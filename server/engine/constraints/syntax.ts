@@ -236,7 +236,7 @@ export class SyntaxConstraint implements Constraint {
       const body = c.lineStart && !this.plan.suffixLineBlank ? c.col + this.plan.suffixLead : this.plan.nextIndent;
       if (body <= width) return false;
     }
-    if (this.stackMayStop(c)) return true;
+    if (this.plan.nMustOpen === 0 && this.stackMayStop(c)) return true;
     // Slow path, once per state: does the suffix still read as well as from the planned stop state?
     let memo = this.stopMemo.get(c);
     if (memo === undefined) {
@@ -272,15 +272,16 @@ const closingBytes = new Set([...' \t)]}"\'`'].map((ch) => ch.charCodeAt(0)));
  * Which tokens may finish a completion (finishMask), per tokenizer and language family:
  * F_CLOSE — only blanks, closing brackets and quotes (at least one that is not blank);
  * F_END — the same, then one last byte that ends a line here: `:` in Python (a block header),
- * `;` or `{` (a block the suffix goes on with) in C-like languages, `,` in JSON (a member before
- * the suffix's). Anything else — `,` in code, `): {}` — is left out: lexically it may end a line
- * too, and a small model likes such tokens.
+ * `;` in C-like languages, `,` in JSON (a member before the suffix's), and an opening bracket the
+ * suffix needs open. Anything else — `,` in code, `): {}` — is left out: lexically it may end a
+ * line too, and a small model likes such tokens.
  */
 const finishingCache = new Map<string, WeakMap<TokenTable, Uint8Array>>();
 
 function finishingTokens(t: TokenTable, lang: LanguageSpec): Uint8Array {
   const family = lang.indentation ? 'indentation' : lang.id === 'json' || lang.id === 'jsonc' ? 'json' : 'code';
-  const enders = new Set([...(family === 'indentation' ? ':' : family === 'json' ? ',' : ';{')].map((ch) => ch.charCodeAt(0)));
+  // `{`, `[` and `(` end a line only where the suffix needs them open (SuffixPlan.nMustOpen).
+  const enders = new Set([...(family === 'indentation' ? ':([{' : family === 'json' ? ',[{' : ';{[(')].map((ch) => ch.charCodeAt(0)));
   let cache = finishingCache.get(family);
   if (cache === undefined) finishingCache.set(family, (cache = new WeakMap()));
   let out = cache.get(t);
@@ -309,6 +310,6 @@ export function createSyntaxConstraint(o: SyntaxConstraintOptions): SyntaxConstr
   if (lang === undefined || o.prefix.length > maxPrefixChars) return undefined;
   const table = tokenTable(o.tokenizer);
   const { cursor, nErrors, nLineFrames } = lexPrefix(lang, o.prefix);
-  const plan = planSuffix(lang, cursor, o.suffix, nLineFrames);
+  const plan = planSuffix(lang, cursor, o.suffix, nLineFrames, nErrors === 0);
   return new SyntaxConstraint(table, lang, cursor, plan, nErrors, o.maskBudgetMs ?? 50);
 }
