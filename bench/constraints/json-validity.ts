@@ -110,6 +110,7 @@ async function main(): Promise<void> {
             const syntax = createSyntaxConstraint({ languageId, prefix, suffix, tokenizer: model.tokenizer });
             grammar = await factory.grammarConstraint({ languageId, documentPath: path, prefix, suffix, tokenizer: model.tokenizer, settings: defaultConstraintSettings });
             if (grammar === undefined) nGrammarMissing++;
+            if (syntax !== undefined && grammar !== undefined) syntax.jsonValues = true; // as ConstraintFactory.create does
             const blanks = grammar !== undefined ? jsonBlankRunFor({ languageId, prefix, suffix, tokenizer: model.tokenizer }) : undefined;
             const parts = [syntax, grammar, blanks].filter((c): c is Constraint => c !== undefined);
             constraint = parts.length === 1 ? parts[0] : parts.length > 1 ? intersect(parts) : undefined;

@@ -274,26 +274,30 @@ async function finishCompletion(
   // `kept` may end as it is (its rest is a token the end rule reads the same way).
   if (probe(tailIds, () => constraint.canStop()) === true) return restore();
   let nAttempts = 0;
-  /** Some token may finish here (`oneStep`: and one of them ends it at once). */
-  const finishable = (oneStep: boolean): boolean => {
+  /** The tokens that may finish here (`oneStep`: only those that end it at once); undefined when there is none. */
+  const finishable = (oneStep: boolean): Uint8Array | undefined => {
     const allowed = new Uint8Array(lm.vocabSize);
-    if (constraint.finishMask?.(allowed) !== true) return false;
-    if (!oneStep) return true;
+    if (constraint.finishMask?.(allowed) !== true) return undefined;
+    if (!oneStep) return allowed;
+    let any = false;
     for (let id = 0; id < nVocab; id++) {
       if (allowed[id] !== 1) continue;
       constraint.advance(id);
       const stops = constraint.canStop();
       constraint.rollback(1);
-      if (stops) return true;
+      if (stops) any = true;
+      else allowed[id] = 0;
     }
-    return false;
+    return any ? allowed : undefined;
   };
   /**
    * Finishing from tokens[0, b) + tail, where some token may finish (at the end), or one ends it
    * at once (earlier places); the finished text, or undefined with the constraint where it was.
    */
   const tryAt = async (b: number, tail: readonly number[]): Promise<string | undefined> => {
-    if (probe(tail, () => finishable(b < n)) !== true) return undefined;
+    // Earlier places start with a token that ends the completion at once.
+    let first = probe(tail, () => finishable(b < n));
+    if (first === undefined) return undefined;
     nAttempts++;
     const added: number[] = [];
     for (const id of tail) {
@@ -311,8 +315,12 @@ async function finishCompletion(
       stats.nForward++;
       stats.nForwardDecode++;
       const row = processRow(logitsRow(logits, logits.nRows - 1), req.processors, seq);
-      const allowed = new Uint8Array(row.length);
-      if (constraint.finishMask?.(allowed) !== true) break;
+      let allowed = first;
+      first = undefined;
+      if (allowed === undefined) {
+        allowed = new Uint8Array(row.length);
+        if (constraint.finishMask?.(allowed) !== true) break;
+      }
       let best = -1;
       for (let id = 0; id < nVocab; id++) if (allowed[id] === 1 && (best < 0 || (row[id] as number) > (row[best] as number))) best = id;
       if (best < 0) break;

@@ -81,6 +81,7 @@ export class ConstraintFactory {
     if (o.settings.mode === 'off') return undefined;
     const syntax = createSyntaxConstraint({ languageId: o.languageId, prefix: o.prefix, suffix: o.suffix, tokenizer: o.tokenizer, maskBudgetMs: o.settings.maskBudgetMs });
     const grammar = o.settings.mode === 'all' ? await this.grammarConstraint(o) : undefined;
+    if (syntax !== undefined && grammar !== undefined) syntax.jsonValues = true;
     const parts: Constraint[] = [syntax, grammar].filter((c): c is NonNullable<typeof c> => c !== undefined);
     const blanks = grammar !== undefined ? jsonBlankRunFor(o) : undefined;
     if (blanks !== undefined) parts.push(blanks);

@@ -11,6 +11,7 @@ import { Cursor, run, type StepContext } from './lexer';
 const R_OK = 0;
 const R_SUFFIX_CLOSES = 1;
 const K_INTERP = 4;
+const K_STR = 5;
 const K_LINE_COMMENT = 6;
 const P_NONE = 0;
 import { languageSpec, type LanguageSpec } from './languages';
@@ -42,6 +43,12 @@ export interface SyntaxDiagnostics {
 export class SyntaxConstraint implements Constraint {
   readonly name = 'syntax';
   readonly diagnostics: SyntaxDiagnostics;
+  /**
+   * Finishing may write a JSON key's `:` and short values (F_JSON tokens): set when a grammar
+   * constraint (a JSON Schema) is intersected with this one and decides which fit. Alone, the
+   * lexical state cannot tell `"a": 0` from `"a"0`.
+   */
+  jsonValues = false;
   /** states[i] = lexer state after i advances; never empty. */
   private readonly states: Cursor[];
   private readonly x: StepContext;
@@ -176,12 +183,21 @@ export class SyntaxConstraint implements Constraint {
     const finishing = finishingTokens(t, this.lang);
     const scratch = this.scratch;
     const n = Math.min(allowed.length, t.nTokens);
+    // A JSON value token goes nowhere inside a string, or right after a number or a literal (it
+    // would only make it longer).
+    const jsonValueOk = this.jsonValues && from.top?.kind !== K_STR;
+    const afterWord = isWordByte(from.lastSig);
+    // The suffix needs a bracket open: a member is finished towards `"key": {`, not a value.
+    const mustOpen = this.plan.nMustOpen > 0;
     let any = false;
     for (let id = 0; id < n; id++) {
       const kind = finishing[id];
       if (kind === 0) continue;
+      if (kind === F_JSON && (!jsonValueOk || (afterWord && isWordByte(firstSolidByte(t.bytes[id] as Uint8Array))) || (mustOpen && !opensOnly(t.bytes[id] as Uint8Array)))) continue;
       if (this.transition(from, id, scratch) !== R_OK) continue;
-      if ((kind === F_CLOSE && scratch.depth < depth) || (scratch.pend === P_NONE && this.canStopAt(scratch.clone()))) {
+      // F_JSON: a key's `:` or a short value, which no depth measures; the schema decides and
+      // the loop's token limit bounds it.
+      if ((kind === F_CLOSE && scratch.depth < depth) || kind === F_JSON || (scratch.pend === P_NONE && this.canStopAt(scratch.clone()))) {
         allowed[id] = 1;
         any = true;
       }
@@ -263,9 +279,27 @@ export class SyntaxConstraint implements Constraint {
   }
 }
 
+function isWordByte(b: number): boolean {
+  return (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 95;
+}
+
+/** Only blanks, `"`, `:` and opening brackets. */
+function opensOnly(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 32 && b !== 9 && b !== 10 && b !== 13 && b !== 34 && b !== 58 && b !== 123 && b !== 91) return false;
+  return true;
+}
+
+function firstSolidByte(bytes: Uint8Array): number {
+  for (const b of bytes) if (b !== 32 && b !== 9 && b !== 10 && b !== 13) return b;
+  return 0;
+}
+
 /** Finishing token kinds (finishingTokens). */
 const F_CLOSE = 1;
 const F_END = 2;
+const F_JSON = 3;
+/** JSON's short values and separators: what a member needs after its key, at most. */
+const jsonFinish = /^\s*"?\s*:?\s*(?:true|false|null|\d+|""|\{\}|\[\]|\{|\[)?\s*,?\s*$/;
 const closingBytes = new Set([...' \t)]}"\'`'].map((ch) => ch.charCodeAt(0)));
 
 /**
@@ -275,6 +309,9 @@ const closingBytes = new Set([...' \t)]}"\'`'].map((ch) => ch.charCodeAt(0)));
  * `;` in C-like languages, `,` in JSON (a member before the suffix's), and an opening bracket the
  * suffix needs open. Anything else — `,` in code, `): {}` — is left out: lexically it may end a
  * line too, and a small model likes such tokens.
+ * F_JSON — in JSON only: a key's closing quote and `:`, a short value (`true`, a number, `""`,
+ * `{`, …) and `,`: a member cut after its key or its `:` needs them, and the schema constraint
+ * beside this one allows only what fits there.
  */
 const finishingCache = new Map<string, WeakMap<TokenTable, Uint8Array>>();
 
@@ -298,6 +335,7 @@ function finishingTokens(t: TokenTable, lang: LanguageSpec): Uint8Array {
       for (let i = 0; i < (ender ? last : bytes.length) && ok; i++) ok = closingBytes.has(bytes[i] as number);
       for (let i = last + 1; i < bytes.length && ok; i++) ok = closingBytes.has(bytes[i] as number);
       if (ok) out[id] = ender ? F_END : F_CLOSE;
+      else if (family === 'json' && bytes.every((b) => b < 128) && jsonFinish.test(String.fromCharCode(...bytes)) && /\S/.test(String.fromCharCode(...bytes))) out[id] = F_JSON;
     }
     cache.set(t, out);
   }
