@@ -313,3 +313,48 @@ describe('finishing: the tokens that may close a completion that cannot end yet'
     assert.equal(open('x = [\n    1,\n    ', '\n', '2,'), false);
   });
 });
+
+describe('the suffix plan: brackets the completion must open', () => {
+  const tokenizer = realTokenizer();
+  const state = (lang: string, prefix: string, suffix: string, completion: string): { mustOpen: number; canStop: boolean } => {
+    const k = createSyntaxConstraint({ languageId: lang, prefix, suffix, tokenizer });
+    assert.ok(k);
+    for (const id of tokenizer.encode(completion)) {
+      assert.ok(k.check(id), `${JSON.stringify(completion)} token ${id}`);
+      k.advance(id);
+    }
+    return { mustOpen: k.diagnostics.plan.nMustOpen, canStop: k.canStop() };
+  };
+  it('JSON: the rest of a key line whose object the suffix closes has to open it', () => {
+    const prefix = '{\n  "a": 1,\n  ';
+    const suffix = '\n    "b": 1\n  },\n  "c": 2\n}\n';
+    assert.deepEqual(state('json', prefix, suffix, '"x": {'), { mustOpen: 1, canStop: true });
+    assert.deepEqual(state('json', prefix, suffix, '"x": 1,'), { mustOpen: 1, canStop: false });
+    // The same line with its object's members and `}` written out: nothing to open.
+    assert.deepEqual(state('json', prefix, '\n  "c": 2\n}\n', '"x": 1,'), { mustOpen: 0, canStop: true });
+  });
+  it('JavaScript: a block header whose body and `}` follow has to open it', () => {
+    const prefix = 'function f(a) {\n  ';
+    const suffix = '\n    return 1;\n  }\n  return 2;\n}\n';
+    assert.deepEqual(state('javascript', prefix, suffix, 'if (a) {'), { mustOpen: 1, canStop: true });
+    assert.deepEqual(state('javascript', prefix, suffix, 'g();'), { mustOpen: 1, canStop: false });
+  });
+  it('a prefix the lexer reads with errors asks nothing to be opened', () => {
+    assert.equal(state('javascript', 'x = ) + 1;\nfunction f(a) {\n  ', '\n    return 1;\n  }\n  return 2;\n}\n', 'g();').mustOpen, 0);
+  });
+  it('JSON values in finishing only beside a schema (jsonValues): alone a `:` after a key is not offered', () => {
+    const prefix = '{\n  "a": 1,\n  ';
+    const suffix = '\n  "c": 2\n}\n';
+    const colon = tokenizer.encode(':');
+    assert.equal(colon.length, 1);
+    for (const jsonValues of [false, true]) {
+      const k = createSyntaxConstraint({ languageId: 'json', prefix, suffix, tokenizer });
+      assert.ok(k);
+      k.jsonValues = jsonValues;
+      for (const id of tokenizer.encode('"x"')) k.advance(id);
+      const allowed = new Uint8Array(tokenizer.vocabSize);
+      k.finishMask(allowed);
+      assert.equal(allowed[colon[0] as number], jsonValues ? 1 : 0, `jsonValues ${jsonValues}`);
+    }
+  });
+});

@@ -146,6 +146,46 @@ describe('end rule: a constrained completion ends only where the constraint allo
     });
   }
 
+  it('finishing from an earlier place: the last token end where one token ends the completion at once', async () => {
+    // A constraint under which the completion may end only right after `:{`, and finishing offers
+    // `{` only right after `:`. The model writes `a:bcd` and stops: nothing finishes at its end,
+    // so finishing goes back to `a:` and the model's `{` ends it there.
+    const [eos] = [...tok.stopIds] as [number];
+    const colonBrace = (): Constraint => {
+      const ids: number[] = [];
+      const last = (k: number): number | undefined => ids[ids.length - k];
+      const canStop = (): boolean => last(1) === 0x7b && last(2) === 0x3a;
+      return {
+        name: 'colon-brace',
+        check: (t) => (t === eos ? canStop() : true),
+        mask: (allowed) => {
+          allowed.fill(1);
+          allowed[eos] = canStop() ? 1 : 0;
+          return true;
+        },
+        advance: (t) => void ids.push(t),
+        rollback: (n) => void (ids.length -= n),
+        canStop,
+        finishMask: (allowed) => {
+          if (last(1) !== 0x3a) return false;
+          allowed[0x7b] = 1;
+          return true;
+        },
+      };
+    };
+    const base: Run = { prefix: 'x = ', suffix: '\n', script: 'a:bcd' };
+    const plain = await run({ ...base, constraint: null });
+    assert.equal(plain.text, 'a:bcd');
+    for (const drafts of [false, true]) {
+      const finished = await run({ ...base, constraint: colonBrace(), drafts });
+      assert.equal(finished.text, 'a:{', `drafts ${drafts}`);
+      assert.equal(finished.nFinishTokens, 1);
+      assert.deepEqual(finished.tokens, tok.encode('a:{'));
+    }
+    // Without finishing the end rule cuts it all: there is no place it may end.
+    assert.equal((await run({ ...base, constraint: colonBrace(), finish: false })).text, '');
+  });
+
   it('speculative decoding gives the same cut completion as plain decoding', async () => {
     for (const r of cases.map((c) => c.run).filter((x) => x.constraint === undefined)) {
       const plain = await run(r);
