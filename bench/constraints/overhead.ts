@@ -1,7 +1,8 @@
 // Overhead of the built-in syntax constraint with the real specter-tiny tokenizer, standalone (no
 // model): per-token check+advance as the decode loop calls them, a full mask (only built when the
 // sampled token is rejected), per-request setup (lexing the document around the cursor) and the
-// end rule the loop runs once per completion (re-check every token, canStop at the end).
+// end rule the loop runs once per completion (re-check every token, canStop at the end), and the
+// finishing mask (per finishing step, only when decoding ends where the completion may not end).
 // The "completions" are the original code after random cut points in real files, so the token
 // stream is what a good model would produce.
 //
@@ -26,6 +27,7 @@ const tMaskUs: number[] = [];
 const tSetupMs: number[] = [];
 const tCanStopUs: number[] = [];
 const tEndUs: number[] = [];
+const tFinishUs: number[] = [];
 let nTokens = 0;
 let nRequests = 0;
 const allowed = new Uint8Array(tokenizer.vocabSize);
@@ -69,10 +71,15 @@ for (let round = 0; round < 2; round++) {
       const m0 = performance.now();
       k.mask(allowed);
       const m1 = performance.now();
+      allowed.fill(0);
+      const f0 = performance.now();
+      k.finishMask(allowed);
+      const f1 = performance.now();
       const e0 = performance.now();
       endWhereAllowed(k, tokenizer, advanced, tokenizer.decode(advanced));
       const e1 = performance.now();
       if (measured) {
+        tFinishUs.push((f1 - f0) * 1000);
         tCanStopUs.push((c1 - c0) * 1000);
         tMaskUs.push((m1 - m0) * 1000);
         tEndUs.push((e1 - e0) * 1000);
@@ -146,6 +153,7 @@ const result = {
   maskUs: { p50: percentile(tMaskUs, 50), p99: percentile(tMaskUs, 99) },
   canStopUs: { p50: percentile(tCanStopUs, 50), p99: percentile(tCanStopUs, 99) },
   endRuleUs: { p50: percentile(tEndUs, 50), p99: percentile(tEndUs, 99) },
+  finishMaskUs: { p50: percentile(tFinishUs, 50), p99: percentile(tFinishUs, 99) },
   setupMs: { p50: percentile(tSetupMs, 50), p99: percentile(tSetupMs, 99) },
   p99ShareOfDecodeStep: `${((percentile(tStepUs, 99) / 1000 / decodeStepMs) * 100).toFixed(3)}%`,
 };
@@ -157,6 +165,7 @@ console.log(`
 | full mask (only on rejection) | ${result.maskUs.p50} µs | ${result.maskUs.p99} µs |
 | canStop | ${result.canStopUs.p50} µs | ${result.canStopUs.p99} µs |
 | end rule, once per completion | ${result.endRuleUs.p50} µs | ${result.endRuleUs.p99} µs |
+| finishing mask, per finishing step (only when decoding ends where it may not) | ${result.finishMaskUs.p50} µs | ${result.finishMaskUs.p99} µs |
 | per-request setup (lex prefix, plan suffix) | ${result.setupMs.p50} ms | ${result.setupMs.p99} ms |
 `);
 void jsonOverhead().then((json) => {

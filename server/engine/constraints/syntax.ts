@@ -4,7 +4,7 @@
 // most tokens (see token-table.ts) and a short byte loop for the rest.
 import type { Constraint } from '../constraint';
 import type { TokenizerLike } from '../model';
-import { Cursor, run, type StepContext } from './lexer';
+import { Cursor, run, type Frame, type StepContext } from './lexer';
 
 // Constants of lexer.ts, repeated: under tsx's per-file CommonJS transform an imported binding
 // is a getter call on the hot path. lexer.test asserts they agree.
@@ -59,6 +59,12 @@ export class SyntaxConstraint implements Constraint {
   private stopHint = false;
   private readonly cursorComment;
   private readonly stopMemo = new WeakMap<Cursor, boolean>();
+  /**
+   * The same answers by what the suffix probe reads of a state (its frame chain, shared between
+   * snapshots, and the scalars): the finishing mask asks it for many tokens that end in the same
+   * state (`)`, ` )`, `) `).
+   */
+  private readonly stopMemoByState = new Map<Frame | undefined, Map<string, boolean>>();
 
   constructor(
     private readonly table: TokenTable,
@@ -195,6 +201,9 @@ export class SyntaxConstraint implements Constraint {
       if (kind === 0) continue;
       if (kind === F_JSON && (!jsonValueOk || (afterWord && isWordByte(firstSolidByte(t.bytes[id] as Uint8Array))) || (mustOpen && !opensOnly(t.bytes[id] as Uint8Array)))) continue;
       if (this.transition(from, id, scratch) !== R_OK) continue;
+      // A token that opens a frame (a quote, a bracket) can end the completion only where the
+      // suffix needs a bracket open; elsewhere skip the suffix probe that would say no.
+      if (scratch.depth > depth && (this.plan.nMustOpen === 0 || scratch.top?.kind === K_STR)) continue;
       // F_JSON: a key's `:` or a short value, which no depth measures; the schema decides and
       // the loop's token limit bounds it.
       if ((kind === F_CLOSE && scratch.depth < depth) || kind === F_JSON || (scratch.pend === P_NONE && this.canStopAt(scratch.clone()))) {
@@ -255,11 +264,20 @@ export class SyntaxConstraint implements Constraint {
     if (this.plan.nMustOpen === 0 && this.stackMayStop(c)) return true;
     // Slow path, once per state: does the suffix still read as well as from the planned stop state?
     let memo = this.stopMemo.get(c);
+    // A frame the completion just opened is new each time: key on its parent and its kind.
+    const chain = c.top?.own === true ? c.top.parent : c.top;
+    const byTop = memo === undefined ? this.stopMemoByState.get(chain) : undefined;
+    const key = memo === undefined ? `${c.top?.own === true ? c.top.kind : -1};${stateKey(c, this.lang.indentation)}` : '';
+    if (memo === undefined) memo = byTop?.get(key);
     if (memo === undefined) {
       const ref = this.plan.stopProbe;
       const p = probeSuffix(this.lang, c.clone(), ref.bytes, ref.complete);
       memo = p.nErrors <= ref.nErrors && p.depth <= ref.depth;
       this.stopMemo.set(c, memo);
+      if (this.stopMemoByState.size > 4096) this.stopMemoByState.clear();
+      const m = byTop ?? new Map<string, boolean>();
+      if (byTop === undefined) this.stopMemoByState.set(chain, m);
+      m.set(key, memo);
     }
     return memo;
   }
@@ -277,6 +295,13 @@ export class SyntaxConstraint implements Constraint {
     const depth = top?.depth ?? 0;
     return !(inCursorComment ? plan.nMustClose > 0 : depth > plan.stopDepth || depth < plan.floor);
   }
+}
+
+/** The scalars of a lexer state besides its frame chain (canStopAt's memo key). */
+function stateKey(c: Cursor, indentation: boolean): string {
+  const scalars = `${c.pend},${c.pendFrame?.depth ?? -1},${c.pendBits},${c.lastSig},${c.strEmpty ? 1 : 0},${c.reClass ? 1 : 0}`;
+  // Columns and indentation only matter under the off-side rule.
+  return indentation ? `${scalars},${c.lineStart ? 1 : 0},${c.col},${c.indents?.width ?? -1},${c.indents?.parent?.width ?? -1},${c.colon ? 1 : 0}` : scalars;
 }
 
 function isWordByte(b: number): boolean {
