@@ -203,7 +203,8 @@ export class SyntaxConstraint implements Constraint {
       if (this.transition(from, id, scratch) !== R_OK) continue;
       // A token that opens a frame (a quote, a bracket) can end the completion only where the
       // suffix needs a bracket open; elsewhere skip the suffix probe that would say no.
-      if (scratch.depth > depth && (this.plan.nMustOpen === 0 || scratch.top?.kind === K_STR)) continue;
+      // (JSON's `"` that starts a key is the schema's to judge.)
+      if (kind !== F_JSON && scratch.depth > depth && (this.plan.nMustOpen === 0 || scratch.top?.kind === K_STR)) continue;
       // F_JSON: a key's `:` or a short value, which no depth measures; the schema decides and
       // the loop's token limit bounds it.
       if ((kind === F_CLOSE && scratch.depth < depth) || kind === F_JSON || (scratch.pend === P_NONE && this.canStopAt(scratch.clone()))) {
