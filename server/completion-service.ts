@@ -35,7 +35,8 @@ import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './eng
 import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
 import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
-import { checkCompletion, cutBack, ParseChecker, tokenEnds } from './grammar/parse-check';
+import { checkCompletion, cutBack, ParseChecker, tokenEnds, type ParseCheckResult } from './grammar/parse-check';
+import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
 import { HealConstraint, healingFor } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
@@ -60,6 +61,8 @@ type TypeCheckOutcome = NonNullable<CompletionStats['typeCheck']>;
 interface Checked {
   text: string;
   tokens: number[];
+  /** What the parse check found, when it ran. */
+  parse?: ParseCheckResult;
 }
 
 /**
@@ -201,10 +204,11 @@ export class CompletionService {
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
       /** One decode with its checks; `cursorNames`: the member access at the cursor may take only these. */
-      const attempt = async (cursorNames?: readonly string[]): Promise<Attempt> => {
+      const attempt = async (cursorNames?: readonly string[], bans?: readonly Ban[]): Promise<Attempt> => {
         const monitor = this.monitorFor(req, model, settings, healing?.text, cursorNames);
         const grammar = await this.grammarFor(req, model, settings);
-        const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor].filter((c): c is Constraint => c !== undefined);
+        const banned = bans !== undefined && bans.length > 0 ? new BanConstraint(bans) : undefined;
+        const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor, banned].filter((c): c is Constraint => c !== undefined);
         const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
         const outcome = await decode(model.lm, model.tokenizer, {
           ...(constraint !== undefined ? { constraint } : {}),
@@ -253,6 +257,27 @@ export class CompletionService {
           if (last.typed?.check !== 'errors') break;
         }
       }
+      // specter.constraints.parseRetries: the parse check found errors in the completion (and cut
+      // it back); decode again without the token after which they start, and take the first
+      // completion whose lines parse. None does: the first, cut back.
+      let nParseRetries = 0;
+      if (chosen.done && nRetries === 0) {
+        const bans: Ban[] = [];
+        let last: Attempt = chosen;
+        while (nParseRetries < settings.constraints.parseRetries && !signal.aborted && last.done) {
+          const ban = banAfterParseErrors(last, model.tokenizer);
+          if (ban === undefined) break;
+          bans.push(ban);
+          nParseRetries++;
+          last = await attempt(undefined, bans);
+          if (last.outcome.kind === 'cancelled') return this.cancelled();
+          if (last.outcome.kind === 'done') tAttemptsMs += last.outcome.tTotalMs;
+          if (last.done && last.parsed.parse?.errorsFull === 0 && last.typed.text.trim() !== '') {
+            chosen = last;
+            break;
+          }
+        }
+      }
       if (!chosen.done) {
         const failed = chosen.outcome;
         if (failed.kind === 'cancelled') return this.cancelled();
@@ -274,6 +299,7 @@ export class CompletionService {
         stopReason: outcome.stopReason,
       };
       if (nRetries > 0) stats.typeRetries = nRetries;
+      if (nParseRetries > 0) stats.parseRetries = nParseRetries;
       if (typed.check !== undefined) stats.typeCheck = typed.check;
       if (outcome.nFinishTokens !== undefined) stats.finishTokens = outcome.nFinishTokens;
       const spec = outcome.speculation;
@@ -484,12 +510,13 @@ export class CompletionService {
    * The first completion in a language waits for its parser (tens of milliseconds, once); a
    * language without one, or a parser that failed to load, leaves the completion as it is.
    */
-  private async parseChecked(languageId: string, around: { prefix: string; suffix: string }, text: string, tokens: number[], model: LoadedModel, settings: SpecterSettings): Promise<{ text: string; tokens: number[] }> {
+  private async parseChecked(languageId: string, around: { prefix: string; suffix: string }, text: string, tokens: number[], model: LoadedModel, settings: SpecterSettings): Promise<Checked> {
     const c = settings.constraints;
     if (c.mode === 'off' || c.parseCheck === 'off' || text.trim() === '') return { text, tokens };
     const parser = this.parseChecker.parserNow(languageId) ?? (await this.parseChecker.load(languageId));
     if (parser === undefined) return { text, tokens };
-    return checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens, c.parseCheck);
+    const checked = checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens, c.parseCheck);
+    return { text: checked.text, tokens: checked.tokens, parse: checked.result };
   }
 
   /**
@@ -642,4 +669,18 @@ function filePath(uri: string): string {
   } catch {
     return uri;
   }
+}
+
+/**
+ * The token to leave out when decoding again: the one right after the longest part of the
+ * completion the parse check kept, when it found parse errors after it; undefined when it found
+ * none (or did not run).
+ */
+function banAfterParseErrors(a: Extract<Attempt, { done: true }>, tokenizer: LoadedModel['tokenizer']): Ban | undefined {
+  const p = a.parsed.parse;
+  if (p === undefined || p.errorsFull === 0 || p.keepChars >= a.outcome.text.length) return undefined;
+  const ends = tokenEnds(tokenizer, a.outcome.tokens);
+  const at = ends.findIndex((e) => e > p.keepChars);
+  const token = at < 0 ? undefined : a.outcome.tokens[at];
+  return token === undefined ? undefined : { at, token };
 }

@@ -42,6 +42,8 @@ export interface SpecterSettings {
     grammars: Record<string, string>;
     /** Cut a finished completion back where tree-sitter finds parse errors on its lines (off / relative / strict). */
     parseCheck: 'off' | 'relative' | 'strict';
+    /** Decodes again, each without the token after which the parse check found errors. */
+    parseRetries: number;
   };
   monitor: {
     enabled: boolean;
@@ -120,7 +122,7 @@ export const defaultSettings: SpecterSettings = {
     gamma: 4,
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
-  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative' },
+  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 1 },
   monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 1500, canonicalSpelling: true, documentPrior: 8, typeRetries: 2 },
 };
 
@@ -156,6 +158,8 @@ export interface CompletionStats {
   stopReason: string;
   /** Decodes after the first one, each without a member name the type check rejected (specter.monitor.typeRetries). */
   typeRetries?: number;
+  /** Decodes after the first one, each without the token where the parse check found errors (specter.constraints.parseRetries). */
+  parseRetries?: number;
   /**
    * What the type check (specter.monitor.typeCheck) found on the lines of the completion as
    * decoded, before any cut: no error, errors (then it was cut back), or no answer in time.

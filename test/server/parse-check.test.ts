@@ -10,6 +10,9 @@ const checker = new ParseChecker(() => undefined);
 /** Every character offset is a token boundary here. */
 const everyChar = (text: string): number[] => Array.from({ length: text.length }, (_, i) => i + 1);
 
+/** A parse check budget no test reaches (the cut, not the clock, is under test). */
+const unbounded = 600_000;
+
 describe('tree-sitter check: cut back where the completion adds parse errors', () => {
   // [language, before, completion, after, expected kept completion]
   const cases: [string, string, string, string, string][] = [
@@ -37,7 +40,9 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     it(`${languageId}: ${JSON.stringify(text)} → relative ${JSON.stringify(keptRelative)}, strict ${JSON.stringify(keptStrict)}`, async () => {
       const parser = await checker.load(languageId);
       assert.ok(parser);
-      const input = { before: pre, after: post, text, boundaries: everyChar(text) };
+      // No time budget: these cases are about which cut is kept, and a loaded machine (CI, the
+      // first parses of a fresh wasm module) can spend the default 30 ms before reaching it.
+      const input = { before: pre, after: post, text, boundaries: everyChar(text), budgetMs: unbounded };
       assert.equal(text.slice(0, checker.check(parser, input, 'relative').keepChars), keptRelative);
       assert.equal(text.slice(0, checker.check(parser, input, 'strict').keepChars), keptStrict);
     });
@@ -46,7 +51,7 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     it(`${languageId}: ${JSON.stringify(pre.split('\n').at(-1))} + ${JSON.stringify(text)} → ${JSON.stringify(expected)}`, async () => {
       const parser = await checker.load(languageId);
       assert.ok(parser, `no ${languageId} parser`);
-      const r = checker.check(parser, { before: pre, after: post, text, boundaries: everyChar(text) }, 'strict');
+      const r = checker.check(parser, { before: pre, after: post, text, boundaries: everyChar(text), budgetMs: unbounded }, 'strict');
       assert.equal(text.slice(0, r.keepChars), expected);
       if (r.keepChars > 0) assert.equal(r.errorsKept, 0, 'kept text leaves a parse error on its lines');
     });
@@ -103,7 +108,8 @@ describe('tree-sitter check in the completion service (real model)', () => {
     for (const p of prompts) parsers.set(p.languageId, await sut.service.parseChecker.load(p.languageId));
     let nCut = 0;
     const run = async (p: (typeof prompts)[number], parseCheck: 'off' | 'relative' | 'strict'): Promise<string> => {
-      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck } };
+      // Cutting back alone: a retry (next test) may show another decode altogether.
+      sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck, parseRetries: 0 } };
       const r = await sut.service.complete(p);
       return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
     };
@@ -130,5 +136,38 @@ describe('tree-sitter check in the completion service (real model)', () => {
     }
     // Otherwise the test shows nothing: the model must have written something broken somewhere.
     assert.ok(nCut > 0, 'no completion was cut back');
+    sut.service.settings = base;
+  });
+
+  it('parse retries: decoded again without the token the errors start after; that decode shown only when its lines parse', async (t) => {
+    const base = sut.service.settings;
+    assert.equal(base.constraints.parseRetries, 1, 'one retry by default');
+    let nRetried = 0;
+    let nTaken = 0;
+    const textOf = (r: Awaited<ReturnType<typeof sut.service.complete>>): string => (r.kind === 'ok' ? (r.texts[0] ?? '') : '');
+    for (const p of prompts) {
+      const parser = await sut.service.parseChecker.load(p.languageId);
+      assert.ok(parser);
+      sut.service.settings = { ...base, constraints: { ...base.constraints, parseRetries: 0 } };
+      const once = textOf(await sut.service.complete(p));
+      sut.service.settings = base;
+      const r = await sut.service.complete(p);
+      const stats = r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined;
+      const text = textOf(r);
+      if (stats?.parseRetries === undefined) {
+        assert.equal(text, once, `${p.uri}: no retry, same completion`);
+        continue;
+      }
+      nRetried++;
+      assert.equal(stats.parseRetries, 1);
+      if (text === once) continue; // the retry did not parse either: the first completion, cut back
+      nTaken++;
+      const all = p.prefix + text + p.suffix;
+      const end = all.indexOf('\n', p.prefix.length + text.length);
+      assert.notEqual(text.trim(), '', `${p.uri}: an empty retry is not taken`);
+      assert.equal(countErrors(parser, all, p.prefix.lastIndexOf('\n') + 1, end < 0 ? all.length : end), 0, `${p.uri}: the retry ${JSON.stringify(text)} was taken with parse errors on its lines`);
+    }
+    assert.ok(nRetried > 0, 'no completion was decoded again');
+    t.diagnostic(`${nRetried} of ${prompts.length} completions decoded again, ${nTaken} of those shown`);
   });
 });

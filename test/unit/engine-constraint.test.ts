@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { intersect, type Constraint } from '../../server/engine/constraint';
+import { BanConstraint } from '../../server/engine/constraints/ban';
 import { CopySpecDrafter } from '../../server/engine/copyspec';
 import { decode, type DecodeOutcome, type DecodeRequest } from '../../server/engine/decode';
 import { PromptLookupDrafter } from '../../server/engine/prompt-lookup';
@@ -150,5 +151,27 @@ describe('decode loop with a constraint', () => {
     const c: Constraint = { ...a, name: 'c', bias: () => undefined };
     assert.deepEqual([...(intersect([a, b, c]).bias?.() ?? new Map())].sort((x, y) => x[0] - y[0]), [[1, 2.5], [3, 1]]);
     assert.equal(intersect([c]).bias?.(), undefined);
+  });
+});
+
+describe('BanConstraint: given tokens ruled out at given positions', () => {
+  it('rejects a banned token only at its position, masks it there, follows advance and rollback', () => {
+    const c = new BanConstraint([
+      { at: 1, token: 7 },
+      { at: 2, token: 3 },
+    ]);
+    assert.equal(c.check(7), true, 'position 0: nothing banned');
+    c.advance(7);
+    assert.equal(c.check(7), false, 'position 1: 7 banned');
+    assert.equal(c.check(3), true);
+    const allowed = new Uint8Array(10);
+    assert.equal(c.mask(allowed), true);
+    assert.deepEqual([...allowed], [1, 1, 1, 1, 1, 1, 1, 0, 1, 1]);
+    c.advance(5);
+    assert.equal(c.check(3), false, 'position 2: 3 banned');
+    assert.equal(c.check(7), true);
+    c.rollback(1);
+    assert.equal(c.check(7), false, 'back at position 1');
+    assert.equal(c.canStop(), true);
   });
 });
