@@ -217,9 +217,10 @@ const maxFinishAttempts = 3;
  * only close), until the constraint may end. When that fails at the end, it is tried again from
  * earlier token ends where one such token ends the completion at once (`"key": {` where the model
  * wrote a string value but the suffix closes an object), at most `maxFinishAttempts` places in
- * all, none before the last place where the completion may end as it is. Returns the finished text, or undefined (state restored:
- * the constraint advanced over `stats.tokens`) when nothing finished, or when `kept` ends inside
- * a token and its rest does not encode back to the same bytes.
+ * all, none before the last place where the completion may end as it is. Returns the finished
+ * text, or undefined (state restored: the constraint advanced over `stats.tokens`) when nothing
+ * finished, or when `kept` ends inside a token and its rest does not encode back to the same
+ * bytes.
  */
 async function finishCompletion(
   lm: CausalLM,
