@@ -32,7 +32,7 @@ import { createDrafters } from './engine/speculation';
 import { DocumentHistory, type HistorySink } from './history';
 import type { NGramIndex } from './engine/ngram';
 import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './engine/superposed-drafts';
-import { createMonitor, createMonitorSources, warmMonitor, type MonitorSource } from './monitor/index';
+import { createMonitor, createMonitorSources, usesMember, warmMonitor, type MonitorSource } from './monitor/index';
 import { fileURLToPath } from 'node:url';
 import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds, type ParseCheckResult } from './grammar/parse-check';
@@ -648,18 +648,6 @@ export function verifiedMember(prefix: string, text: string, members: readonly s
     end = m[0].length;
   }
   return end > 0 && members.includes(name) ? { name, end } : undefined;
-}
-
-/** `text` has `name` as a whole member name after `.`, `?.`, `->` or `::` (`ctx.name`, `a->name`). */
-export function usesMember(text: string, name: string): boolean {
-  if (name === '') return false;
-  const ident = /[\p{L}\p{N}_$]/u;
-  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
-    const before = text.slice(Math.max(0, i - 2), i);
-    const after = text.charAt(i + name.length);
-    if (/(\.|->|::)$/.test(before) && (after === '' || !ident.test(after))) return true;
-  }
-  return false;
 }
 
 /** A file path for static analysis: file URIs become paths; anything else is used as given. */

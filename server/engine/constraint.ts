@@ -55,6 +55,9 @@ export interface Constraint {
 
 /** The intersection of several constraints: a token is allowed when every member allows it. */
 export function intersect(constraints: readonly Constraint[]): Constraint {
+  // finishMask: the members that finish first (they say which tokens close), then the others.
+  const finishers = constraints.filter((c) => c.finishMask !== undefined);
+  const finishOrder = [...finishers, ...constraints.filter((c) => c.finishMask === undefined)];
   return {
     name: constraints.map((c) => c.name).join('+'),
     check: (token) => constraints.every((c) => c.check(token)),
@@ -77,12 +80,12 @@ export function intersect(constraints: readonly Constraint[]): Constraint {
     rollback: (n) => constraints.forEach((c) => c.rollback(n)),
     canStop: () => constraints.every((c) => c.canStop()),
     // Members that finish say which tokens close; the others only have to allow them.
-    ...(constraints.some((c) => c.finishMask !== undefined)
+    ...(finishers.length > 0
       ? {
           finishMask(allowed: Uint8Array): boolean {
             const scratch = new Uint8Array(allowed.length);
             let first = true;
-            for (const c of [...constraints].sort((a, b) => Number(b.finishMask !== undefined) - Number(a.finishMask !== undefined))) {
+            for (const c of finishOrder) {
               scratch.fill(0);
               const decided = c.finishMask !== undefined ? c.finishMask(scratch) : c.mask(scratch);
               if (!decided) {

@@ -9,7 +9,7 @@ import { Monitor } from './monitor';
 import type { MonitorDocument, MonitorLog, MonitorSource } from './source';
 import { TsServiceSource } from './ts-service';
 
-export { Monitor, type MonitorStats } from './monitor';
+export { Monitor, usesMember, type MonitorStats } from './monitor';
 export type { MonitorDocument, MonitorLog, MonitorQuery, MonitorSource } from './source';
 export { TsServiceSource } from './ts-service';
 export { LspSource, bundledPyright } from './lsp-source';

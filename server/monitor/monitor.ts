@@ -480,14 +480,12 @@ export class Monitor implements Constraint {
       if (s === undefined) uses.set(lead, (s = new Map()));
       s.set(name, (s.get(name) ?? 0) + score);
     };
-    // The name is looked ahead, not consumed: in `a.b.c`, `b` is the next access's receiver.
-    const access = /([\p{L}\p{N}_$]*)(\?\.|\.|->|::)(?=([\p{L}\p{N}_$]+))/gu;
     const { prefix, suffix } = this.opts;
     const prefixLines = lineCount(prefix, 0, prefix.length);
     for (const [t, before] of [[prefix, true], [suffix, false]] as const) {
       let line = 0;
       let at = 0;
-      for (const m of t.matchAll(access)) {
+      for (const m of t.matchAll(memberAccess)) {
         line += lineCount(t, at, m.index);
         at = m.index;
         const score = 1 / (1 + (before ? prefixLines - line : line) / nearLines);
@@ -512,6 +510,19 @@ export class Monitor implements Constraint {
     }
     if (status === 'ok' || status === 'empty') s.tQueryMs.push(tMs);
   }
+}
+
+/**
+ * A member access: its receiver (possibly empty), operator and name. The name is looked ahead, not
+ * consumed: in `a.b.c`, `b` is the next access's receiver. (matchAll works on a copy.)
+ */
+const memberAccess = /([\p{L}\p{N}_$]*)(\?\.|\.|->|::)(?=([\p{L}\p{N}_$]+))/gu;
+
+/** `text` has `name` as a whole member name after `.`, `?.`, `->` or `::` (`ctx.name`, `a->name`). */
+export function usesMember(text: string, name: string): boolean {
+  if (name === '' || !text.includes(name)) return false;
+  for (const m of text.matchAll(memberAccess)) if (m[3] === name) return true;
+  return false;
 }
 
 /** Line breaks in text[from, to). */

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { typeCheck, type ErrorDiagnostic, type TypeCheckMode } from '../../server/monitor/type-check';
-import { usesMember, verifiedMember } from '../../server/completion-service';
+import { verifiedMember } from '../../server/completion-service';
+import { usesMember } from '../../server/monitor/monitor';
 
 const verifiedMemberChars = (prefix: string, text: string, members: readonly string[] | undefined): number => verifiedMember(prefix, text, members)?.end ?? 0;
 

@@ -112,11 +112,6 @@ export interface Probe {
   readonly depth: number;
 }
 
-/**
- * `nLineFrames`: the top frames at the cursor that its own line opened. One of them that the
- * suffix (as far as it is read) never closes is the completion's to close: a bracket opened on
- * the line, with the next statement after it.
- */
 /** `c` with `opener` lexed as the completion's own text. */
 function openFrame(lang: LanguageSpec, c: Cursor, opener: number): Cursor {
   const out = c.clone();
@@ -128,6 +123,12 @@ const openers = [123, 91, 40]; // { [ (
 /** Most brackets the completion is asked to open. */
 const maxMustOpen = 2;
 
+/**
+ * `nLineFrames`: the top frames at the cursor that its own line opened. One of them that the
+ * suffix (as far as it is read) never closes is the completion's to close: a bracket opened on
+ * the line, with the next statement after it. `mayAskToOpen`: the plan may ask the completion to
+ * open brackets (SuffixPlan.nMustOpen); only when the prefix lexed cleanly.
+ */
 export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nLineFrames = 0, mayAskToOpen = false): SuffixPlan {
   const text = suffix.slice(0, suffixWindow);
   const complete = text.length === suffix.length;

@@ -204,7 +204,7 @@ export class SyntaxConstraint implements Constraint {
       // A token that opens a frame (a quote, a bracket) can end the completion only where the
       // suffix needs a bracket open; elsewhere skip the suffix probe that would say no.
       // (JSON's `"` that starts a key is the schema's to judge.)
-      if (kind !== F_JSON && scratch.depth > depth && (this.plan.nMustOpen === 0 || scratch.top?.kind === K_STR)) continue;
+      if (kind !== F_JSON && scratch.depth > depth && (!mustOpen || scratch.top?.kind === K_STR)) continue;
       // F_JSON: a key's `:` or a short value, which no depth measures; the schema decides and
       // the loop's token limit bounds it.
       if ((kind === F_CLOSE && scratch.depth < depth) || kind === F_JSON || (scratch.pend === P_NONE && this.canStopAt(scratch.clone()))) {
@@ -343,12 +343,12 @@ const finishingCache = new Map<string, WeakMap<TokenTable, Uint8Array>>();
 
 function finishingTokens(t: TokenTable, lang: LanguageSpec): Uint8Array {
   const family = lang.indentation ? 'indentation' : lang.id === 'json' || lang.id === 'jsonc' ? 'json' : 'code';
-  // `{`, `[` and `(` end a line only where the suffix needs them open (SuffixPlan.nMustOpen).
-  const enders = new Set([...(family === 'indentation' ? ':([{' : family === 'json' ? ',[{' : ';{[(')].map((ch) => ch.charCodeAt(0)));
   let cache = finishingCache.get(family);
   if (cache === undefined) finishingCache.set(family, (cache = new WeakMap()));
   let out = cache.get(t);
   if (out === undefined) {
+    // `{`, `[` and `(` end a line only where the suffix needs them open (SuffixPlan.nMustOpen).
+    const enders = new Set([...(family === 'indentation' ? ':([{' : family === 'json' ? ',[{' : ';{[(')].map((ch) => ch.charCodeAt(0)));
     out = new Uint8Array(t.nTokens);
     for (let id = 0; id < t.nTokens; id++) {
       const bytes = t.bytes[id] as Uint8Array;
@@ -361,7 +361,10 @@ function finishingTokens(t: TokenTable, lang: LanguageSpec): Uint8Array {
       for (let i = 0; i < (ender ? last : bytes.length) && ok; i++) ok = closingBytes.has(bytes[i] as number);
       for (let i = last + 1; i < bytes.length && ok; i++) ok = closingBytes.has(bytes[i] as number);
       if (ok) out[id] = ender ? F_END : F_CLOSE;
-      else if (family === 'json' && bytes.every((b) => b < 128) && jsonFinish.test(String.fromCharCode(...bytes)) && /\S/.test(String.fromCharCode(...bytes))) out[id] = F_JSON;
+      else if (family === 'json' && bytes.every((b) => b < 128)) {
+        const text = String.fromCharCode(...bytes);
+        if (/\S/.test(text) && jsonFinish.test(text)) out[id] = F_JSON;
+      }
     }
     cache.set(t, out);
   }
