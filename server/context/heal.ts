@@ -17,6 +17,8 @@ export interface Healing {
   /** The text of the prompt's last token: moved from the prefix to the start of the completion. */
   text: string;
   bytes: Uint8Array;
+  /** The text is the whole indentation of the cursor's line (spaces and tabs after a line break). */
+  indent: boolean;
 }
 
 /**
@@ -32,46 +34,109 @@ export function healingFor(tok: TokenizerLike, prefix: string): Healing | undefi
   const bytes = tok.tokenBytes(last);
   const text = utf8.decode(bytes);
   if (bytes.length === 0 || text.includes('\n') || text.includes('\uFFFD') || !prefix.endsWith(text) || text.length >= prefix.length) return undefined;
-  return { text, bytes };
+  const before = prefix[prefix.length - text.length - 1];
+  return { text, bytes, indent: /^[ \t]+$/.test(text) && (before === '\n' || before === '\r') };
 }
 
-/** The first generated token must start with the healed text; after it, anything. */
+const isBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
+
+/**
+ * The generated text must start by re-spelling the healed text; after that, anything. Usually one
+ * token does it (its bytes start with the healed text). Whitespace may also be re-spelled over
+ * several tokens: the byte-level pre-tokenizer splits an indent before a word as "   " + " return",
+ * so a prefix ending in a line's indentation ("{\n    ") ends in a run of spaces that training text
+ * only had before a line break, and a single token starting with it is a longer indent
+ * ("       " + " return": four spaces too many). Tokens that are a proper prefix of the whitespace
+ * still to re-spell are allowed too, so the model can write "   " and then " return".
+ *
+ * When the healed text is the line's whole indentation, the re-spelled text must also stop there:
+ * no space or tab may follow it. The cursor sits where the editor (or the user) put the line's
+ * indentation, and a suggestion that starts with more of it would shift the code; the tiny model
+ * otherwise often prefers a deeper indent than the one typed.
+ */
 export class HealConstraint implements Constraint {
   readonly name = 'heal';
-  private nAdvanced = 0;
+  /** Healed bytes re-spelled after each advanced token (only while healing; later tokens are not recorded). */
+  private readonly matched: number[] = [];
+  /** Per healing token: whether it ended exactly at the healed text's end (then, for an indent, the next token may not start with a blank). */
+  private readonly exactEnd: boolean[] = [];
+  /** Tokens advanced after the healed text was re-spelled. */
+  private nAfter = 0;
   private readonly index: VocabIndex;
+  /** Whether the healed text may be re-spelled over several tokens (it is spaces and tabs only). */
+  private readonly partial: boolean;
 
   constructor(
     tok: TokenizerLike,
     private readonly healing: Healing,
   ) {
     this.index = VocabIndex.of(tok);
+    this.partial = healing.bytes.every((b) => b === 0x20 || b === 0x09);
+  }
+
+  /** Bytes of the healed text re-spelled so far. */
+  private get done(): number {
+    return this.matched[this.matched.length - 1] ?? 0;
+  }
+
+  private healed(): boolean {
+    return this.done >= this.healing.bytes.length;
+  }
+
+  /** The indent was re-spelled exactly by the last token, and nothing came after it yet: the next token may not add a blank. */
+  private indentOpen(): boolean {
+    return this.healing.indent && this.nAfter === 0 && this.exactEnd[this.exactEnd.length - 1] === true;
   }
 
   check(token: number): boolean {
-    return this.nAdvanced > 0 || startsWith(this.index.tokenBytes(token), this.healing.bytes);
+    if (this.healed()) return !this.indentOpen() || !isBlank(this.index.tokenBytes(token)[0]);
+    return this.allows(this.index.tokenBytes(token), this.healing.bytes.subarray(this.done));
+  }
+
+  /** Whether a token with bytes `t` may come while `rest` of the healed text is still to re-spell. */
+  private allows(t: Uint8Array, rest: Uint8Array): boolean {
+    if (startsWith(t, rest)) return !this.healing.indent || !isBlank(t[rest.length]);
+    return this.partial && t.length > 0 && t.length < rest.length && startsWith(rest, t);
   }
 
   mask(allowed: Uint8Array): boolean {
-    if (this.nAdvanced > 0) {
-      allowed.fill(1);
+    if (this.healed()) {
+      if (!this.indentOpen()) allowed.fill(1);
+      else for (let id = 0; id < allowed.length; id++) allowed[id] = isBlank(this.index.tokenBytes(id)[0]) ? 0 : 1;
       return true;
     }
-    const [lo, hi] = this.index.prefixRange(this.healing.bytes);
-    for (let i = lo; i < hi; i++) allowed[this.index.sorted[i] as number] = 1;
+    const rest = this.healing.bytes.subarray(this.done);
+    const [lo, hi] = this.index.prefixRange(rest);
+    for (let i = lo; i < hi; i++) {
+      const id = this.index.sorted[i] as number;
+      if (this.allows(this.index.tokenBytes(id), rest)) allowed[id] = 1;
+    }
+    if (this.partial) for (let n = 1; n < rest.length; n++) for (const id of this.index.idsOf(rest.subarray(0, n))) allowed[id] = 1;
     return true;
   }
 
-  /** Any token: the first one passed `check` (or the step was unconstrained). */
-  advance(_token: number): void {
-    this.nAdvanced++;
+  /** Any token (it passed `check`, or the step was unconstrained): a proper prefix of the rest re-spells that much, anything else all of it. */
+  advance(token: number): void {
+    if (this.healed()) {
+      this.nAfter++;
+      return;
+    }
+    const t = this.index.tokenBytes(token);
+    const rest = this.healing.bytes.subarray(this.done);
+    const partial = this.partial && t.length > 0 && t.length < rest.length && startsWith(rest, t);
+    this.matched.push(partial ? this.done + t.length : this.healing.bytes.length);
+    this.exactEnd.push(!partial && t.length === rest.length);
   }
 
   rollback(n: number): void {
-    this.nAdvanced = Math.max(0, this.nAdvanced - n);
+    const after = Math.min(n, this.nAfter);
+    this.nAfter -= after;
+    const keep = Math.max(0, this.matched.length - (n - after));
+    this.matched.length = keep;
+    this.exactEnd.length = keep;
   }
 
   canStop(): boolean {
-    return this.nAdvanced > 0;
+    return this.healed();
   }
 }

@@ -48,4 +48,27 @@ void describe('token healing through the completion service (real model)', () =>
     }
     assert.ok(nDiffer > 0, 'healing changed at least one completion');
   });
+
+  void it('at a line\'s indentation the completion starts with code, not with more indentation', async () => {
+    const tok = (await on.host.acquire())?.tokenizer;
+    assert.ok(tok);
+    const atIndent = [
+      { languageId: 'python', uri: 'file:///w/i0.py', prefix: 'def read_lines(path):\n    ', suffix: '\n' },
+      { languageId: 'python', uri: 'file:///w/i1.py', prefix: 'class Stack:\n    def __init__(self):\n        ', suffix: '\n' },
+      { languageId: 'typescript', uri: 'file:///w/i2.ts', prefix: 'export function add(a: number, b: number): number {\n  ', suffix: '\n}\n' },
+      { languageId: 'typescript', uri: 'file:///w/i3.ts', prefix: 'class A {\n    run(x: string): void {\n        ', suffix: '\n    }\n}\n' },
+    ];
+    let nText = 0;
+    for (const p of atIndent) {
+      const h = healingFor(tok, p.prefix);
+      assert.ok(h?.indent, p.prefix);
+      const r = await on.service.complete(p);
+      if (r.kind !== 'ok') continue;
+      const text = r.texts[0] ?? '';
+      nText += text === '' ? 0 : 1;
+      assert.ok(!/^[ \t]/.test(text), `${JSON.stringify(p.prefix)} → ${JSON.stringify(text)}`);
+      assert.ok(tok.decode(r.tokens).startsWith(h.text + text));
+    }
+    assert.ok(nText >= 2, 'most of these prompts get a completion');
+  });
 });

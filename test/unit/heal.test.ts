@@ -42,4 +42,58 @@ void describe('token healing', () => {
     c.rollback(1);
     assert.equal(c.check(other), false);
   });
+
+  void it('an indent is re-spelled exactly: several tokens may share it, none may add a blank after it', () => {
+    const ids = (text: string): number => {
+      const e = tok.encode(text);
+      assert.equal(e.length, 1, `${JSON.stringify(text)} is one token`);
+      return e[0] as number;
+    };
+    const h = healingFor(tok, 'def read(path):\n    ');
+    assert.ok(h);
+    assert.deepEqual([h.text, h.indent], ['    ', true]);
+    for (const prefix of ['x = foo(', 'a = 1  ', '    return self.']) assert.equal(healingFor(tok, prefix)?.indent, false, prefix);
+    const three = ids('   ');
+    const word = ids(' return');
+    const c = new HealConstraint(tok, h);
+    assert.equal(c.check(ids('       ')), false, 'a deeper indent');
+    assert.equal(c.check(three), true, 'part of the indent');
+    assert.equal(c.check(ids(' ')), true, 'part of the indent');
+    assert.equal(c.check(word), false, 'the word comes one space too early');
+    const allowed = new Uint8Array(tok.vocabSize);
+    c.mask(allowed);
+    for (let id = 0; id < tok.vocabSize; id++) assert.equal(allowed[id] === 1, c.check(id), textOf(id));
+    c.advance(three);
+    assert.equal(c.canStop(), false);
+    assert.equal(c.check(word), true, 'the last space and the word');
+    assert.equal(c.check(ids('  ')), false, 'one space too many');
+    c.advance(word);
+    assert.equal(c.canStop(), true);
+    assert.equal(c.check(ids('  ')), true, 'anything once the indent is re-spelled');
+    c.rollback(2);
+    assert.equal(c.check(ids('       ')), false);
+    // One token re-spelling the indent exactly: the next one may not start with a blank.
+    c.advance(ids('    '));
+    assert.equal(c.canStop(), true);
+    assert.equal(c.check(word), false);
+    assert.equal(c.check(ids('return')), true);
+    assert.equal(c.check(ids('\n')), true);
+    c.mask(allowed.fill(0));
+    for (let id = 0; id < tok.vocabSize; id++) assert.equal(allowed[id] === 1, c.check(id), textOf(id));
+    c.advance(ids('return'));
+    assert.equal(c.check(word), true);
+    c.rollback(1);
+    assert.equal(c.check(word), false);
+  });
+
+  void it('spaces inside a line may be re-spelled over several tokens, and a longer run is allowed there', () => {
+    const h = healingFor(tok, 'x = 1;      ');
+    assert.ok(h);
+    assert.equal(h.indent, false);
+    const c = new HealConstraint(tok, h);
+    const [longer] = tok.encode(h.text + '  ');
+    assert.ok(longer !== undefined && textOf(longer).startsWith(h.text) && textOf(longer).length > h.text.length);
+    assert.equal(c.check(longer), true);
+    assert.equal(c.check(tok.encode(' ')[0] as number), true);
+  });
 });
