@@ -453,7 +453,7 @@ export class CompletionService {
     if (!sp.enabled || sp.drafters.length === 0) return [];
     const key = JSON.stringify(sp);
     if (this.drafters === undefined || this.drafters.model !== model || this.drafters.key !== key) {
-      this.drafters = { model, key, list: createDrafters(sp) };
+      this.drafters = { model, key, list: createDrafters(sp, model.draftTable) };
     }
     this.userCodeFor(model);
     return this.drafters.list;
@@ -604,9 +604,9 @@ export class CompletionService {
     });
   }
 
-  /** Cumulative drafter statistics of the current model (for `specter/stats`). */
-  drafterStats(): Drafter['stats'][] {
-    return this.drafters?.list.map((d) => d.stats) ?? [];
+  /** Cumulative drafter statistics of the current model, by drafter name (for `specter/stats`). */
+  drafterStats(): Record<string, Drafter['stats']> {
+    return Object.fromEntries((this.drafters?.list ?? []).map((d) => [d.name, d.stats]));
   }
 
   private cancelled(): CompletionResult {

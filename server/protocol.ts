@@ -73,7 +73,7 @@ export interface DraftsSettings {
   alpha: number;
 }
 
-export type DrafterName = 'copyspec' | 'prompt-lookup';
+export type DrafterName = 'copyspec' | 'prompt-lookup' | 'table';
 
 /** `specter.speculation.*`: lossless speculative decoding with drafters that copy from context. */
 export interface SpeculationSettings {
@@ -115,7 +115,7 @@ export const defaultSettings: SpecterSettings = {
   },
   speculation: {
     enabled: true,
-    drafters: ['copyspec', 'prompt-lookup'],
+    drafters: ['copyspec', 'prompt-lookup', 'table'],
     maxDraftTokens: 16,
     ngramMin: 2,
     ngramMax: 4,

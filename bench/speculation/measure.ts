@@ -74,10 +74,7 @@ export class SpeculationRunner {
     const byDrafter: Record<string, DrafterCounts> = {};
     if (speculate) {
       const stats = this.service.drafterStats();
-      sp.drafters.forEach((name, i) => {
-        const d = stats[i];
-        if (d !== undefined) byDrafter[name] = { nDrafts: d.nDrafts, nDrafted: d.nDrafted, nAccepted: d.nAccepted };
-      });
+      for (const [name, d] of Object.entries(stats)) byDrafter[name] = { nDrafts: d.nDrafts, nDrafted: d.nDrafted, nAccepted: d.nAccepted };
       const nDrafted = Object.values(byDrafter).reduce((n, d) => n + d.nDrafted, 0);
       if (nDrafted !== (s.speculation?.nDrafted ?? 0)) throw new Error(`drafter statistics span more than one request (${nDrafted} vs ${s.speculation?.nDrafted ?? 0} drafted): the service kept its drafters`);
     }

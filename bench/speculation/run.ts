@@ -1,7 +1,7 @@
 // Issue 5 benchmark: speculative (CopySpec + prompt lookup) vs plain greedy decoding, same model,
 // same completion service, one run, interleaved per task:
 //
-//   npm run bench -- speculation [--reps N] [--limit N] [--line N] [--block N] [--max-tokens N] [--constraints off|syntax|all]
+//   npm run bench -- speculation [--reps N] [--limit N] [--line N] [--block N] [--max-tokens N] [--constraints off|syntax|all] [--drafters a,b,…]
 //
 // Workloads: the editing tasks of bench/tasks/editing.jsonl (built by ./editing.ts: near-copies in
 // the file or in an open document), and held-out mid-line and block completions
@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { SpecterSettings } from '../../server/protocol';
+import { defaultSettings, type DrafterName, type SpecterSettings } from '../../server/protocol';
 import { startService } from '../../test/server/service-helpers';
 import { fmt, machineLine, root, updateBenchmarksMd, writeJson } from '../report';
 import type { EditingTask } from './editing';
@@ -28,6 +28,8 @@ interface Options {
   nBlock: number;
   maxTokens: number;
   constraints: SpecterSettings['constraints']['mode'];
+  /** Drafters in priority order; undefined: the settings' defaults. */
+  drafters: DrafterName[] | undefined;
 }
 
 function parseOptions(args: readonly string[]): Options {
@@ -43,7 +45,11 @@ function parseOptions(args: readonly string[]): Options {
   };
   const constraints = value('--constraints') ?? 'off';
   if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints off|syntax|all, got ${constraints}`);
+  const drafters = value('--drafters')?.split(',').map((d) => d.trim()) as DrafterName[] | undefined;
+  const known: readonly string[] = ['copyspec', 'prompt-lookup', 'table'];
+  if (drafters !== undefined && (drafters.length === 0 || drafters.some((d) => !known.includes(d)))) throw new Error(`--drafters wants a comma-separated list of ${known.join(', ')}`);
   return {
+    drafters,
     reps: num('--reps', 2),
     limit: value('--limit') === undefined ? undefined : num('--limit', 1),
     nLine: num('--line', 60),
@@ -88,6 +94,7 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
     completion: { ...s.completion, maxTokens: o.maxTokens, temperature: 0, timeCapAfterNewlineMs: 1e9 },
     constraints: { ...s.constraints, mode: o.constraints },
     drafts: { ...s.drafts, count: 1 },
+    ...(o.drafters === undefined ? {} : { speculation: { ...s.speculation, drafters: o.drafters } }),
   }));
   const runner = new SpeculationRunner(service, host, service.settings);
   const loadStart = os.loadavg();
@@ -131,7 +138,7 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
     '',
     `Command: \`${command}\` · ${machineLine()} · ${fmt(tRunS / 60, 1)} min · load average ${fmt(loadStart[0] ?? NaN, 1)} at the start, ${fmt(loadEnd[0] ?? NaN, 1)} at the end · JSON: \`bench/results/speculation.json\``,
     '',
-    `Same model (models/specter-tiny, CPU), same completion service, greedy, ≤ ${o.maxTokens} tokens and ≤ 8 lines, constraints ${o.constraints}, monitor off, no time cap; drafters \`copyspec\`, \`prompt-lookup\` (defaults: ≤ 16 draft tokens, γ = 4, n-grams 2–4). Each task runs ${o.reps}× with speculation on and ${o.reps}× off, alternating which goes first, every request from an empty KV cache and with fresh drafters (CopySpec sees the prompt and the task's open documents, no earlier completions). Speed = generated tokens / decode time (prefill excluded; it is the same both ways); "all tokens" = total tokens / total decode time, "per task" = median (p10–p90) over tasks with ≥ 4 tokens; latency = the whole completion, prefill included. Outputs identical on and off: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} tasks differ`}**.`,
+    `Same model (models/specter-tiny, CPU), same completion service, greedy, ≤ ${o.maxTokens} tokens and ≤ 8 lines, constraints ${o.constraints}, monitor off, no time cap; drafters ${(o.drafters ?? defaultSettings.speculation.drafters).map((d) => `\`${d}\``).join(', ')} (defaults: ≤ 16 draft tokens, γ = 4, n-grams 2–4; \`table\`: models/specter-tiny/specter/draft-table.bin). Each task runs ${o.reps}× with speculation on and ${o.reps}× off, alternating which goes first, every request from an empty KV cache and with fresh drafters (CopySpec sees the prompt and the task's open documents, no earlier completions). Speed = generated tokens / decode time (prefill excluded; it is the same both ways); "all tokens" = total tokens / total decode time, "per task" = median (p10–p90) over tasks with ≥ 4 tokens; latency = the whole completion, prefill included. Outputs identical on and off: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} tasks differ`}**.`,
     '',
     speedTable(rows),
     '',

@@ -3,9 +3,10 @@
 // each time), so speculation costs almost nothing when the text does not repeat.
 import { CopySpecDrafter } from './copyspec';
 import { emptyDrafterStats, recordDraft, summarize, type Drafter, type DrafterStats, type DrafterSummary } from './drafter';
+import { TableDrafter, type DraftTable } from './draft-table';
 import { PromptLookupDrafter } from './prompt-lookup';
 
-export type DrafterName = 'copyspec' | 'prompt-lookup';
+export type DrafterName = 'copyspec' | 'prompt-lookup' | 'table';
 
 export interface DrafterSettings {
   /** Priority order. */
@@ -17,16 +18,21 @@ export interface DrafterSettings {
   gamma: number;
 }
 
-export const defaultDrafterSettings: DrafterSettings = { drafters: ['copyspec', 'prompt-lookup'], ngramMin: 2, ngramMax: 4, gamma: 4 };
+export const defaultDrafterSettings: DrafterSettings = { drafters: ['copyspec', 'prompt-lookup', 'table'], ngramMin: 2, ngramMax: 4, gamma: 4 };
 
 /**
  * Drafters for the settings. Keep them across requests: CopySpec's history (earlier completions,
- * documents fed with `setDocument`) lives in the drafter.
+ * documents fed with `setDocument`) lives in the drafter. `table` drafts only for a model whose
+ * directory has a draft table; without one it is left out.
  */
-export function createDrafters(settings: DrafterSettings): Drafter[] {
-  return settings.drafters.map((name) =>
-    name === 'copyspec' ? new CopySpecDrafter({ gamma: settings.gamma }) : new PromptLookupDrafter({ minN: settings.ngramMin, maxN: settings.ngramMax }),
-  );
+export function createDrafters(settings: DrafterSettings, table?: DraftTable): Drafter[] {
+  const out: Drafter[] = [];
+  for (const name of settings.drafters) {
+    if (name === 'copyspec') out.push(new CopySpecDrafter({ gamma: settings.gamma }));
+    else if (name === 'prompt-lookup') out.push(new PromptLookupDrafter({ minN: settings.ngramMin, maxN: settings.ngramMax }));
+    else if (table !== undefined) out.push(new TableDrafter(table));
+  }
+  return out;
 }
 
 export interface SpeculationOptions {

@@ -6,6 +6,8 @@ import type { ExecutionProviderSetting } from '../protocol';
 import { inspectModelDir, nParams, type ConfigDims, type Json, type ModelDirInfo } from './model-dir';
 import { OnnxCausalLM } from './onnx-lm';
 import { fail, formatBytes, ok, type Outcome } from './outcome';
+import type { DraftTable } from '../engine/draft-table';
+import { readDraftTable } from './draft-table-file';
 import { createSession } from './session';
 import { createTokenizer, type HfTokenizerAdapter } from './tokenizer';
 
@@ -49,8 +51,10 @@ export interface LoadedModel {
   config: ModelConfigInfo;
   /** 'cpu', 'cuda', … — the provider the session runs on. */
   executionProvider: string;
-  /** Non-fatal problems for the status bar (provider fallback, config oddities). */
+  /** Non-fatal problems for the status bar (provider fallback, config oddities, a damaged draft table). */
   warnings: string[];
+  /** The model's own next-token table for the `table` drafter (specter/draft-table.bin), when the directory has a usable one. */
+  draftTable?: DraftTable;
   tLoadMs: number;
   dispose(): Promise<void>;
 }
@@ -104,8 +108,10 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<Outcome
   if (lm.vocabSize !== info.dims.vocab) {
     warnings.push(`config.json says vocab_size ${info.dims.vocab} but ${fileLabel} returns ${lm.vocabSize} logits; using ${lm.vocabSize}`);
   }
+  const drafts = await readDraftTable(info.dir, tokenizer.value.vocabSize);
+  if (drafts.warning !== undefined) warnings.push(drafts.warning);
   const tLoadMs = performance.now() - t0;
-  opts.log(`Loaded ${info.name}: ${info.dims.layers} layers, ${info.dims.kvHeads}/${info.dims.heads} KV/query heads × ${info.dims.headDim}, vocab ${lm.vocabSize} (tokenizer ${tokenizer.value.vocabSize}), context ${info.dims.contextLength}, ${lm.io.kvType}, ${executionProvider}, ${Math.round(tLoadMs)} ms`);
+  opts.log(`Loaded ${info.name}: ${info.dims.layers} layers, ${info.dims.kvHeads}/${info.dims.heads} KV/query heads × ${info.dims.headDim}, vocab ${lm.vocabSize} (tokenizer ${tokenizer.value.vocabSize}), context ${info.dims.contextLength}, ${lm.io.kvType}, ${executionProvider}${drafts.table === undefined ? '' : `, draft table ${drafts.table.nEntries} entries`}, ${Math.round(tLoadMs)} ms`);
   return ok({
     name: info.name,
     dir: info.dir,
@@ -127,6 +133,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<Outcome
     },
     executionProvider,
     warnings,
+    ...(drafts.table === undefined ? {} : { draftTable: drafts.table }),
     tLoadMs,
     dispose: () => lm.dispose(),
   });

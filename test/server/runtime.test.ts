@@ -262,3 +262,49 @@ void describe('bad model directories', () => {
     });
   }
 });
+
+void describe('the draft table (specter/draft-table.bin) is optional and checked', () => {
+  const tempDirs: string[] = [];
+  after(() => tempDirs.forEach(removeDir));
+  const tableFile = (dir: string): string => path.join(dir, 'specter', 'draft-table.bin');
+  const load = async (prepare: (dir: string) => void): Promise<LoadedModel> => {
+    const dir = copyModelDir(modelDir);
+    tempDirs.push(dir);
+    prepare(dir);
+    const r = await loadModel(dir, loadOpts);
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    return r.value;
+  };
+
+  void it('the embedded model ships one that matches its tokenizer', async () => {
+    const m = await load(() => undefined);
+    assert.ok(m.draftTable, m.warnings.join('; '));
+    assert.ok(m.draftTable.nEntries > 1000);
+    assert.equal(m.draftTable.vocabSize, m.tokenizer.vocabSize);
+    assert.deepEqual(m.warnings.filter((w) => w.includes('draft-table')), []);
+    await m.dispose();
+  });
+
+  const broken: { name: string; prepare: (dir: string) => void; message: RegExp }[] = [
+    { name: 'missing: no table, no warning', prepare: (dir) => fs.rmSync(tableFile(dir)), message: /^$/ },
+    { name: 'truncated', prepare: (dir) => fs.truncateSync(tableFile(dir), Math.floor(fs.statSync(tableFile(dir)).size / 2)), message: /draft-table\.bin is damaged: truncated.*draft_table\.py/ },
+    { name: 'not a table', prepare: (dir) => fs.writeFileSync(tableFile(dir), 'hello'), message: /draft-table\.bin is damaged: not a Specter draft table/ },
+    {
+      name: 'built with another tokenizer.json',
+      prepare: (dir) => {
+        const file = path.join(dir, 'tokenizer.json');
+        fs.writeFileSync(file, JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8'))));
+      },
+      message: /draft-table\.bin was built with another tokenizer\.json/,
+    },
+  ];
+  for (const c of broken) {
+    void it(`${c.name} → the model loads, the table drafter is off${c.message.source === '^$' ? '' : ', a warning says why'}`, async () => {
+      const m = await load(c.prepare);
+      assert.equal(m.draftTable, undefined);
+      const w = m.warnings.filter((x) => x.includes('draft-table')).join('\n');
+      assert.match(w, c.message);
+      await m.dispose();
+    });
+  }
+});

@@ -1,7 +1,8 @@
 // Lossless speculative decoding with the real model: greedy output with drafters is
 // byte-identical (same token ids, same text) to plain greedy output, on 200+ varied prompts —
 // FIM mid-line and block tasks from held-out real files, long prefixes, and repetitive code
-// where the drafters do most of the work.
+// where the drafters do most of the work. All three drafters (CopySpec, prompt lookup, the model's
+// draft table) take part.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,7 +45,8 @@ describe('speculative greedy decoding is lossless on the real model', () => {
   it(`${prompts.length} prompts: identical tokens and text with and without drafters`, async () => {
     const model = await sut.host.acquire();
     assert.ok(model);
-    const drafters = createDrafters({ drafters: ['copyspec', 'prompt-lookup'], ngramMin: 2, ngramMax: 4, gamma: 4 });
+    assert.ok(model.draftTable, 'the embedded model ships a draft table');
+    const drafters = createDrafters({ drafters: ['copyspec', 'prompt-lookup', 'table'], ngramMin: 2, ngramMax: 4, gamma: 4 }, model.draftTable);
     let nDraftedTotal = 0;
     let nAcceptedTotal = 0;
     const mismatches: string[] = [];
@@ -74,5 +76,6 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     assert.deepEqual(mismatches, []);
     // The proof must exercise speculation, not pass because nothing was ever drafted.
     assert.ok(nAcceptedTotal > 100, `only ${nAcceptedTotal} of ${nDraftedTotal} drafted tokens accepted`);
+    for (const d of drafters) assert.ok(d.stats.nAccepted > 20, `${d.name}: ${d.stats.nAccepted} of ${d.stats.nDrafted} drafted tokens accepted`);
   });
 });

@@ -2,7 +2,7 @@
 # Reproduce models/specter-tiny end to end (Debian 12, 2 cores, ~2.5 hours):
 #
 #   tools/model/setup.sh                 # all stages
-#   tools/model/setup.sh train export    # only some stages (deps corpus tokenizer train export verify eval)
+#   tools/model/setup.sh train export    # only some stages (deps corpus tokenizer train export drafttable verify eval)
 #
 # Stages:
 #   deps       apt-get the Python toolchain (Debian's own interpreter /usr/bin/python3; no pip) and
@@ -15,6 +15,8 @@
 #              then the FIM-dense phase from it (FIM_MINUTES, default 30) -> work/ckpt_fim.pt;
 #              resumable: rerun to resume either phase.
 #   export     work/ckpt_fim.pt -> config.json, generation_config.json, model.safetensors, onnx/*.
+#   drafttable the model's own greedy next token after 1-4-token contexts over 1M training tokens
+#              -> specter/draft-table.bin (the `table` drafter of speculative decoding; ~7 min).
 #   verify     ONNX vs PyTorch parity (onnxruntime-node), transformers.js load + greedy generation.
 #   eval       bench/tasks/*.jsonl, 4-gram baseline, held-out perplexity + exact match, loss.png.
 # The node checks use the repo's own node_modules (run `npm ci` in the repo root first).
@@ -27,7 +29,7 @@ PY=/usr/bin/python3
 TRAIN_MINUTES="${TRAIN_MINUTES:-100}"
 FIM_MINUTES="${FIM_MINUTES:-30}"
 STAGES=("$@")
-[ ${#STAGES[@]} -eq 0 ] && STAGES=(deps corpus tokenizer train export verify eval)
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(deps corpus tokenizer train export drafttable verify eval)
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 mkdir -p "$WORK" "$MODEL"
 
@@ -63,6 +65,9 @@ for stage in "${STAGES[@]}"; do
       ;;
     export)
       $PY "$HERE/export.py" "$WORK/ckpt_fim.pt" "$MODEL"
+      ;;
+    drafttable)
+      $PY "$HERE/draft_table.py" "$MODEL" | tee "$WORK/draft_table.log"
       ;;
     verify)
       $PY "$HERE/verify_onnx.py" "$MODEL" && node "$HERE/verify_onnx.js" "$MODEL" | tee "$WORK/verify_onnx.log"
