@@ -188,7 +188,7 @@ export class CompletionService {
       const d = settings.drafts;
       if (d.enabled && d.count > 1) {
         const promptIds = this.promptIds(model, { ...request, ...guarded.text });
-        const r = await this.drafts(model, promptIds, d.count, guarded.text, c.multiline, signal);
+        const r = await this.drafts(model, request.languageId, promptIds, d.count, guarded.text, c.multiline, signal);
         if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
         return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
       }
@@ -350,7 +350,7 @@ export class CompletionService {
       const nDrafts = Math.min(8, Math.max(1, Math.round(k ?? Math.max(2, settings.drafts.count))));
       try {
         // The panel is asked for on purpose: its drafts may always run over several lines.
-        const r = await this.drafts(model, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, 'always', inner, onProgress);
+        const r = await this.drafts(model, request.languageId, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, 'always', inner, onProgress);
         if (r.kind === 'cancelled') return { id, drafts: soFar, cancelled: true };
         if (r.kind === 'error') return { id, drafts: [], reason: r.message };
         if (r.kind === 'empty') return { id, drafts: [], reason: r.reason };
@@ -364,9 +364,14 @@ export class CompletionService {
     return gated.kind === 'superseded' ? { id, drafts: [], cancelled: true } : gated.value;
   }
 
-  /** k drafts by superposed decoding (branch mode on models without an embeds path). */
+  /**
+   * k drafts by superposed decoding (branch mode on models without an embeds path), each through
+   * the parse check like a single completion: cut back where it adds parse errors, dropped when
+   * nothing is left or it repeats a draft before it. (Streamed progress shows drafts unchecked.)
+   */
   private async drafts(
     model: LoadedModel,
+    languageId: string,
     promptIds: number[],
     k: number,
     text: { prefix: string; suffix: string },
@@ -392,7 +397,20 @@ export class CompletionService {
       this.branchFallbackLogged.add(model);
       this.log(`Multi-draft: branch mode instead of superposed decoding for ${model.name}: ${fallbackReason}`);
     }
-    return r;
+    if (r.kind !== 'ok') return r;
+    const kept: typeof r.drafts = [];
+    for (const d of r.drafts) {
+      const checked = await this.parseChecked(languageId, text, d.text, d.tokens, model, this.settings);
+      if (checked.text.trim() === '' || kept.some((x) => x.text === checked.text)) continue;
+      kept.push(checked.text === d.text ? d : { ...d, text: checked.text, tokens: checked.tokens });
+    }
+    if (kept.length === 0) {
+      const first = r.drafts[0]?.text ?? '';
+      const shown = first.length > 60 ? `${first.slice(0, 57)}...` : first;
+      const others = r.drafts.length > 1 ? ` and the other ${r.drafts.length - 1} drafts: all add` : ': it adds';
+      return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}${others} parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats: r.stats };
+    }
+    return { ...r, texts: kept.map((x) => x.text), drafts: kept };
   }
 
   /** Books a multi-draft completion; returns its CompletionStats. */

@@ -1,0 +1,69 @@
+// Multi-draft completions (specter.drafts.count > 1, and the panel) go through the parse check like
+// a single completion: with the real model on held-out block tasks, every draft shown adds no
+// parse errors to the code around the cursor, although some drafts the model wrote did.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { checkCompletion } from '../../server/grammar/parse-check';
+import { startService, type ServiceUnderTest } from './service-helpers';
+import { repoRoot } from './runtime-helpers';
+
+interface Task { id: string; language: string; path: string; prefix: string; suffix: string }
+
+const tasks = fs
+  .readFileSync(path.join(repoRoot, 'bench', 'tasks', 'block-completion.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => JSON.parse(l) as Task)
+  .filter((_, i) => i % 5 === 0);
+
+void describe('multi-draft completions are parse-checked (real model)', () => {
+  let checked: ServiceUnderTest;
+  let raw: ServiceUnderTest;
+  before(async () => {
+    const drafts = (s: ServiceUnderTest['service']['settings']): ServiceUnderTest['service']['settings'] => ({
+      ...s,
+      drafts: { ...s.drafts, count: 3 },
+      completion: { ...s.completion, maxTokens: 32, maxLines: 4 },
+    });
+    checked = await startService(drafts);
+    raw = await startService((s) => {
+      const d = drafts(s);
+      return { ...d, constraints: { ...d.constraints, parseCheck: 'off' } };
+    });
+  });
+  after(async () => {
+    await checked.service.shutdown();
+    await raw.service.shutdown();
+  });
+
+  void it(`${tasks.length} block tasks, 3 drafts each: no draft shown adds parse errors; some written ones did`, async () => {
+    const checker = checked.service.parseChecker;
+    const tok = (await checked.host.acquire())?.tokenizer;
+    assert.ok(tok);
+    /** Whether `text` at the cursor adds parse errors: the relative check then cuts it, however short its time budget. */
+    const addsErrors = async (t: Task, text: string): Promise<boolean> => {
+      const parser = await checker.load(t.language);
+      assert.ok(parser, t.language);
+      return checkCompletion(checker, parser, tok, t, text, tok.encode(text), 'relative').text.length < text.length;
+    };
+    let nShown = 0;
+    let nRawBad = 0;
+    for (const t of tasks) {
+      const request = { uri: t.path, languageId: t.language, prefix: t.prefix, suffix: t.suffix };
+      const r = await checked.service.complete(request);
+      if (r.kind === 'ok') {
+        assert.equal(new Set(r.texts).size, r.texts.length, 'no draft repeats another');
+        for (const text of r.texts) {
+          nShown++;
+          assert.equal(await addsErrors(t, text), false, `${t.id}: ${JSON.stringify(text)}`);
+        }
+      }
+      const r0 = await raw.service.complete(request);
+      if (r0.kind === 'ok') for (const text of r0.texts) nRawBad += (await addsErrors(t, text)) ? 1 : 0;
+    }
+    assert.ok(nShown >= tasks.length, `${nShown} drafts shown`);
+    assert.ok(nRawBad > 0, 'some drafts the model wrote add parse errors, so the check had work to do');
+  });
+});
