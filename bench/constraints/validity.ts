@@ -168,6 +168,9 @@ async function main(): Promise<void> {
   let nStrictChanged = 0;
   const checkMs: number[] = [];
   const byKind: Record<string, Tally> = {};
+  // Split by whether the file with no completion at all is valid (no more parse errors than with the
+  // original): where it is not, a valid completion has to write the structure the original had.
+  const byEmpty: Record<'empty valid' | 'empty invalid', Tally> = { 'empty valid': newTally(), 'empty invalid': newTally() };
   let nChanged = 0;
   // The unconstrained completion was already valid (tree-sitter) and the constraint changed it anyway.
   let nValidChanged = 0;
@@ -202,12 +205,14 @@ async function main(): Promise<void> {
     if (texts.strict !== texts.syntax) nStrictChanged++;
     const ok = (v: Variant): boolean => countParseErrors(parser, c.prefix + texts[v] + c.suffix) <= base;
     n++;
-    const k = (byKind[c.kind] ??= newTally());
-    k.n++;
-    for (const v of variants) {
-      if (ok(v)) k.valid[v]++;
-      if (exact(texts[v], c.original)) k.exact[v]++;
-      k.sim[v] += similarity(texts[v], c.original);
+    const emptyOk = countParseErrors(parser, c.prefix + c.suffix) <= base;
+    for (const k of [(byKind[c.kind] ??= newTally()), byEmpty[emptyOk ? 'empty valid' : 'empty invalid']]) {
+      k.n++;
+      for (const v of variants) {
+        if (ok(v)) k.valid[v]++;
+        if (exact(texts[v], c.original)) k.exact[v]++;
+        k.sim[v] += similarity(texts[v], c.original);
+      }
     }
     if (texts.off !== texts.syntax) nChanged++;
     if (texts.off !== texts.syntax && ok('off')) nValidChanged++;
@@ -241,6 +246,9 @@ async function main(): Promise<void> {
         { n: t.n, unconstrained: scores(t, 'off'), syntax: scores(t, 'syntax'), syntaxAndParseCheck: scores(t, 'check'), syntaxAndStrictParseCheck: scores(t, 'strict') },
       ]),
     ),
+    byEmptyCompletion: Object.fromEntries(
+      Object.entries(byEmpty).map(([split, t]) => [split, { n: t.n, unconstrained: scores(t, 'off'), syntax: scores(t, 'syntax'), syntaxAndParseCheck: scores(t, 'check'), syntaxAndStrictParseCheck: scores(t, 'strict') }]),
+    ),
     completionsChangedByConstraint: pct(nChanged),
     validUnconstrainedButChanged: nValidChanged,
     finishingStep: { completions: nFinished, tokens: nFinishTokens },
@@ -254,6 +262,8 @@ async function main(): Promise<void> {
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${Object.entries(byKind).map(([kind, t]) => rowsOf(kind, t)).join('\n')}
 ${rowsOf('all', all)}
+${rowsOf('no completion is valid', byEmpty['empty valid'])}
+${rowsOf('no completion is invalid too', byEmpty['empty invalid'])}
 `);
   const out = arg('--json');
   if (out !== undefined) writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
