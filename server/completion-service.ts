@@ -38,7 +38,7 @@ import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds, type ParseCheckResult } from './grammar/parse-check';
 import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
-import { HealConstraint, healingFor } from './context/heal';
+import { HealConstraint, healingFor, healingMask } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
@@ -187,8 +187,7 @@ export class CompletionService {
       const c = settings.completion;
       const d = settings.drafts;
       if (d.enabled && d.count > 1) {
-        const promptIds = this.promptIds(model, { ...request, ...guarded.text });
-        const r = await this.drafts(model, request.languageId, promptIds, d.count, guarded.text, c.multiline, signal);
+        const r = await this.drafts(model, { ...request, ...guarded.text }, d.count, c.multiline, signal);
         if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
         return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
       }
@@ -350,7 +349,7 @@ export class CompletionService {
       const nDrafts = Math.min(8, Math.max(1, Math.round(k ?? Math.max(2, settings.drafts.count))));
       try {
         // The panel is asked for on purpose: its drafts may always run over several lines.
-        const r = await this.drafts(model, request.languageId, this.promptIds(model, { ...request, ...guarded.text }), nDrafts, guarded.text, 'always', inner, onProgress);
+        const r = await this.drafts(model, { ...request, ...guarded.text }, nDrafts, 'always', inner, onProgress);
         if (r.kind === 'cancelled') return { id, drafts: soFar, cancelled: true };
         if (r.kind === 'error') return { id, drafts: [], reason: r.message };
         if (r.kind === 'empty') return { id, drafts: [], reason: r.reason };
@@ -365,28 +364,36 @@ export class CompletionService {
   }
 
   /**
-   * k drafts by superposed decoding (branch mode on models without an embeds path), each through
-   * the parse check like a single completion: cut back where it adds parse errors, dropped when
-   * nothing is left or it repeats a draft before it. (Streamed progress shows drafts unchecked.)
+   * k drafts by superposed decoding (branch mode on models without an embeds path) for `request`
+   * (its text already guarded). Token healing as for one completion, on the first step: every
+   * draft's first token re-spells the prefix's last token, which is then stripped (a line's
+   * indentation is not healed here: re-spelling it may take several tokens). Each draft then goes
+   * through the parse check like a single completion: cut back where it adds parse errors, dropped
+   * when nothing is left or it repeats a draft before it. (Streamed progress shows drafts unchecked.)
    */
   private async drafts(
     model: LoadedModel,
-    languageId: string,
-    promptIds: number[],
+    request: CompletionRequest,
     k: number,
-    text: { prefix: string; suffix: string },
     multiline: MultilinePolicy,
     signal: AbortSignal,
     onProgress?: (drafts: readonly { text: string; done: boolean }[]) => void,
   ): Promise<DraftsResult> {
     const c = this.settings.completion;
-    const r = await completeDrafts(model, promptIds, k, {
+    const found = c.tokenHealing ? healingFor(model.tokenizer, request.prefix) : undefined;
+    const healing = found?.indent === true ? undefined : found;
+    const nHeal = healing?.text.length ?? 0;
+    const text = { prefix: request.prefix.slice(0, request.prefix.length - nHeal), suffix: request.suffix };
+    /** The draft's text after the healed part, or undefined when it does not re-spell it. */
+    const unheal = (t: string): string | undefined => (healing === undefined ? t : t.startsWith(healing.text) ? t.slice(nHeal) : undefined);
+    const r = await completeDrafts(model, this.promptIds(model, { ...request, prefix: text.prefix }), k, {
       maxTokens: c.maxTokens,
       alpha: this.settings.drafts.alpha,
       ngram: this.userCodeFor(model).index,
+      ...(healing === undefined ? {} : { firstStep: [healingMask(model.tokenizer, healing)] }),
       stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
       signal,
-      ...(onProgress === undefined ? {} : { onProgress }),
+      ...(onProgress === undefined ? {} : { onProgress: (drafts) => onProgress(drafts.map((d) => ({ text: unheal(d.text) ?? '', done: d.done }))) }),
     });
     if (r.kind === 'error') {
       this.book.recordError();
@@ -399,13 +406,17 @@ export class CompletionService {
     }
     if (r.kind !== 'ok') return r;
     const kept: typeof r.drafts = [];
+    let nCut = 0;
     for (const d of r.drafts) {
-      const checked = await this.parseChecked(languageId, text, d.text, d.tokens, model, this.settings);
-      if (checked.text.trim() === '' || kept.some((x) => x.text === checked.text)) continue;
-      kept.push(checked.text === d.text ? d : { ...d, text: checked.text, tokens: checked.tokens });
+      const checked = await this.parseChecked(request.languageId, text, d.text, d.tokens, model, this.settings);
+      if (checked.text !== d.text) nCut++;
+      const shown = unheal(checked.text);
+      if (shown === undefined || shown.trim() === '' || kept.some((x) => x.text === shown)) continue;
+      kept.push({ ...d, text: shown, tokens: checked.tokens });
     }
+    if (kept.length === 0 && nCut === 0) return { kind: 'empty', reason: `${nothingReason} (the drafts only re-spelled the text before the cursor)`, stats: r.stats };
     if (kept.length === 0) {
-      const first = r.drafts[0]?.text ?? '';
+      const first = unheal(r.drafts[0]?.text ?? '') ?? '';
       const shown = first.length > 60 ? `${first.slice(0, 57)}...` : first;
       const others = r.drafts.length > 1 ? ` and the other ${r.drafts.length - 1} drafts: all add` : ': it adds';
       return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}${others} parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats: r.stats };

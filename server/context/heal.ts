@@ -7,6 +7,7 @@
 // re-spelled text is theirs to judge like any other generated text.
 import type { TokenizerLike } from '../engine/model';
 import type { Constraint } from '../engine/constraint';
+import type { LogitsProcessor } from '../engine/processors';
 import { startsWith, VocabIndex } from '../monitor/trie';
 
 /** Characters of the prefix's end that are tokenized to find its last token. */
@@ -39,6 +40,23 @@ export function healingFor(tok: TokenizerLike, prefix: string): Healing | undefi
 }
 
 const isBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
+
+/**
+ * Healing for a first step alone (multi-draft decoding): a logits processor that leaves only the
+ * tokens that start with the whole healed text (no re-spelling over several tokens: later steps
+ * are not constrained).
+ */
+export function healingMask(tok: TokenizerLike, healing: Healing): LogitsProcessor {
+  const allowed = new Uint8Array(tok.vocabSize);
+  const index = VocabIndex.of(tok);
+  const [lo, hi] = index.prefixRange(healing.bytes);
+  for (let i = lo; i < hi; i++) allowed[index.sorted[i] as number] = 1;
+  return {
+    process(row) {
+      for (let id = 0; id < row.length; id++) if (id >= allowed.length || allowed[id] === 0) row[id] = -Infinity;
+    },
+  };
+}
 
 /**
  * The generated text must start by re-spelling the healed text; after that, anything. Usually one

@@ -70,6 +70,11 @@ export interface SuperposedRequest {
    * depend on the generated tokens (constraints, monitors) do not belong here.
    */
   processors?: readonly LogitsProcessor[];
+  /**
+   * Edits of the prefill row only, besides `processors`: they choose among every draft's first
+   * token (token healing's mask: the first token must re-spell the prompt's backed-up text).
+   */
+  firstStep?: readonly LogitsProcessor[];
   /** Fresh stopping criteria for one draft (called once per draft and fork). The tokenizer's
    * stop ids are always checked first. */
   stops: () => StopCriterion[];
@@ -197,7 +202,11 @@ export async function superposedDecode(lm: CausalLM, tok: TokenizerLike, req: Su
     if (pre.kind === 'cancelled') return { kind: 'cancelled', drafts: [], stats: stats(0) };
     if (req.ngram !== undefined && run.alpha > 0) req.ngram.setDocument('superposed:prompt', req.prompt, { pinned: true });
     const root = newDraft(run);
-    const prefillRow = logitsRow(pre.logits, pre.logits.nRows - 1);
+    let prefillRow = logitsRow(pre.logits, pre.logits.nRows - 1);
+    if (req.firstStep !== undefined && req.firstStep.length > 0) {
+      prefillRow = Float32Array.from(prefillRow);
+      for (const p of req.firstStep) p.process(prefillRow, req.prompt);
+    }
     const loopCancelled =
       mode === 'superposed'
         ? await superposedLoop(run, prefillRow, root, k, table as EmbeddingTableLike)
@@ -297,6 +306,8 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
   alive.forEach((d, parent) => {
     const ctx = rerank ? draftContext(run, d) : undefined;
     for (const token of top) {
+      // A token a processor masked out (fewer allowed tokens than m) is no candidate.
+      if (row[token] === -Infinity) continue;
       const logP = (row[token] as number) - logZ;
       const logS = ctx === undefined ? logP : interpolate(logP, ngramLogQ(ctx, token, run.scoring.unsupportedLogQ), run.alpha);
       candidates.push({ parent, token, logS, logP, score: d.logScore + logS });

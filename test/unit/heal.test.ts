@@ -1,7 +1,7 @@
 // Token healing (server/context/heal.ts) over the embedded model's real tokenizer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HealConstraint, healingFor } from '../../server/context/heal';
+import { HealConstraint, healingFor, healingMask } from '../../server/context/heal';
 import { realTokenizer } from '../fixtures/monitor/docs';
 
 const tok = realTokenizer();
@@ -95,5 +95,21 @@ void describe('token healing', () => {
     assert.ok(longer !== undefined && textOf(longer).startsWith(h.text) && textOf(longer).length > h.text.length);
     assert.equal(c.check(longer), true);
     assert.equal(c.check(tok.encode(' ')[0] as number), true);
+  });
+
+  void it('healingMask (multi-draft first step) leaves exactly the tokens that start with the whole healed text', () => {
+    for (const prefix of ['const folders = workspace.workspaceFol', 'x = 1;      ']) {
+      const h = healingFor(tok, prefix);
+      assert.ok(h, prefix);
+      const row = new Float32Array(tok.vocabSize);
+      healingMask(tok, h).process(row, []);
+      let n = 0;
+      for (let id = 0; id < tok.vocabSize; id++) {
+        const ok: boolean = tok.tokenBytes(id).length > 0 && textOf(id).startsWith(h.text);
+        assert.equal(row[id] === 0, ok, `${prefix}: ${JSON.stringify(textOf(id))}`);
+        n += ok ? 1 : 0;
+      }
+      assert.ok(n >= 1);
+    }
   });
 });

@@ -210,6 +210,20 @@ describe('superposedDecode', () => {
     for (const d of out.drafts) assert.ok(d.tokens.every((t) => !banned.includes(t)), JSON.stringify(d.tokens));
   });
 
+  for (const mode of ['superposed', 'branch'] as const) {
+    it(`first-step processors choose every draft's first token only (${mode})`, async () => {
+      const prompt = tok.encode('abcabc');
+      const only = [120, 121]; // 'x', 'y'
+      const firstOnly = { process: (row: Float32Array): void => row.forEach((_, id) => { if (!only.includes(id)) row[id] = -Infinity; }) };
+      const out = done(await superposedDecode(new FakeEmbeddingLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, { mode, firstStep: [firstOnly] })));
+      assert.ok(out.drafts.length >= 1 && out.drafts.every((d) => only.includes(d.tokens[0] as number)), JSON.stringify(out.drafts.map((d) => d.text)));
+      // Branch mode branches only at the first token: as many drafts as allowed first tokens.
+      if (mode === 'branch') assert.deepEqual(out.drafts.map((d) => d.tokens[0]).sort(), only);
+      // Later steps are free: the unconstrained run continues with other tokens after the first.
+      assert.ok(out.drafts.some((d) => d.tokens.slice(1).some((t) => !only.includes(t))));
+    });
+  }
+
   it('cancels between steps and returns the partial drafts', async () => {
     const controller = new AbortController();
     let n = 0;
