@@ -38,7 +38,7 @@ import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds, type ParseCheckResult } from './grammar/parse-check';
 import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
-import { HealConstraint, healingFor, healingMask } from './context/heal';
+import { HealConstraint, healingFor, healingMask, unhealText } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
 
 export interface CompletionRequest {
@@ -198,8 +198,10 @@ export class CompletionService {
       const nHeal = healing?.text.length ?? 0;
       const req = nHeal === 0 ? request : { ...request, prefix: request.prefix.slice(0, request.prefix.length - nHeal) };
       const around = nHeal === 0 ? guarded.text : { prefix: guarded.text.prefix.slice(0, guarded.text.prefix.length - nHeal), suffix: guarded.text.suffix };
-      const unheal = (x: { text: string; tokens: number[] }): { text: string; tokens: number[] } =>
-        healing === undefined ? x : x.text.length > nHeal && x.text.startsWith(healing.text) ? { text: x.text.slice(nHeal), tokens: x.tokens } : { text: '', tokens: [] };
+      const unheal = (x: { text: string; tokens: number[] }): { text: string; tokens: number[] } => {
+        const text = unhealText(healing, x.text);
+        return text === undefined || (text === '' && healing !== undefined) ? { text: '', tokens: [] } : { text, tokens: x.tokens };
+      };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
       /** One decode with its checks; `cursorNames`: the member access at the cursor may take only these. */
@@ -311,7 +313,7 @@ export class CompletionService {
       if (checked.text.length > 0) return { kind: 'ok', texts: [checked.text], tokens: checked.tokens, stats };
       const written = outcome.text.slice(nHeal);
       if (written.trim().length > 0) {
-        const shown = written.length > 60 ? `${written.slice(0, 57)}...` : written;
+        const shown = preview(written);
         const why = parsed.text.length > nHeal ? 'it adds type errors (specter.monitor.typeCheck)' : 'it adds parse errors (tree-sitter check, specter.constraints.parseCheck)';
         return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}: ${why}`, stats };
       }
@@ -384,8 +386,6 @@ export class CompletionService {
     const healing = found?.indent === true ? undefined : found;
     const nHeal = healing?.text.length ?? 0;
     const text = { prefix: request.prefix.slice(0, request.prefix.length - nHeal), suffix: request.suffix };
-    /** The draft's text after the healed part, or undefined when it does not re-spell it. */
-    const unheal = (t: string): string | undefined => (healing === undefined ? t : t.startsWith(healing.text) ? t.slice(nHeal) : undefined);
     const r = await completeDrafts(model, this.promptIds(model, { ...request, prefix: text.prefix }), k, {
       maxTokens: c.maxTokens,
       alpha: this.settings.drafts.alpha,
@@ -393,7 +393,7 @@ export class CompletionService {
       ...(healing === undefined ? {} : { firstStep: [healingMask(model.tokenizer, healing)] }),
       stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
       signal,
-      ...(onProgress === undefined ? {} : { onProgress: (drafts) => onProgress(drafts.map((d) => ({ text: unheal(d.text) ?? '', done: d.done }))) }),
+      ...(onProgress === undefined ? {} : { onProgress: (drafts) => onProgress(drafts.map((d) => ({ text: unhealText(healing, d.text) ?? '', done: d.done }))) }),
     });
     if (r.kind === 'error') {
       this.book.recordError();
@@ -410,14 +410,13 @@ export class CompletionService {
     for (const d of r.drafts) {
       const checked = await this.parseChecked(request.languageId, text, d.text, d.tokens, model, this.settings);
       if (checked.text !== d.text) nCut++;
-      const shown = unheal(checked.text);
+      const shown = unhealText(healing, checked.text);
       if (shown === undefined || shown.trim() === '' || kept.some((x) => x.text === shown)) continue;
       kept.push({ ...d, text: shown, tokens: checked.tokens });
     }
     if (kept.length === 0 && nCut === 0) return { kind: 'empty', reason: `${nothingReason} (the drafts only re-spelled the text before the cursor)`, stats: r.stats };
     if (kept.length === 0) {
-      const first = unheal(r.drafts[0]?.text ?? '') ?? '';
-      const shown = first.length > 60 ? `${first.slice(0, 57)}...` : first;
+      const shown = preview(unhealText(healing, r.drafts[0]?.text ?? '') ?? '');
       const others = r.drafts.length > 1 ? ` and the other ${r.drafts.length - 1} drafts: all add` : ': it adds';
       return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}${others} parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats: r.stats };
     }
@@ -680,6 +679,11 @@ export function verifiedMember(prefix: string, text: string, members: readonly s
 }
 
 /** A file path for static analysis: file URIs become paths; anything else is used as given. */
+/** A withheld suggestion as the reason quotes it: at most 60 characters. */
+function preview(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 function filePath(uri: string): string {
   try {
     return uri.startsWith('file:') ? fileURLToPath(uri) : uri;

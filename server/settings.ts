@@ -3,7 +3,7 @@
 import { defaultSettings, type DrafterName, type ExecutionProviderSetting, type SpecterSettings } from './protocol';
 
 const providers: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
-const drafterNames: readonly DrafterName[] = ['copyspec', 'prompt-lookup', 'table'];
+export const drafterNames: readonly DrafterName[] = ['copyspec', 'prompt-lookup', 'table'];
 
 /** `{ languageId: [command, ...args] }`; malformed entries are dropped. */
 function servers(value: unknown): Record<string, string[]> {

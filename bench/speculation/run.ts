@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultSettings, type DrafterName, type SpecterSettings } from '../../server/protocol';
+import { drafterNames } from '../../server/settings';
 import { startService } from '../../test/server/service-helpers';
 import { fmt, machineLine, root, updateBenchmarksMd, writeJson } from '../report';
 import type { EditingTask } from './editing';
@@ -46,8 +47,7 @@ function parseOptions(args: readonly string[]): Options {
   const constraints = value('--constraints') ?? 'off';
   if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints off|syntax|all, got ${constraints}`);
   const drafters = value('--drafters')?.split(',').map((d) => d.trim()) as DrafterName[] | undefined;
-  const known: readonly string[] = ['copyspec', 'prompt-lookup', 'table'];
-  if (drafters !== undefined && (drafters.length === 0 || drafters.some((d) => !known.includes(d)))) throw new Error(`--drafters wants a comma-separated list of ${known.join(', ')}`);
+  if (drafters !== undefined && (drafters.length === 0 || drafters.some((d) => !drafterNames.includes(d)))) throw new Error(`--drafters wants a comma-separated list of ${drafterNames.join(', ')}`);
   return {
     drafters,
     reps: num('--reps', 2),

@@ -41,6 +41,12 @@ export function healingFor(tok: TokenizerLike, prefix: string): Healing | undefi
 
 const isBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
 
+/** What a completion shows of `text` (the healed text re-spelled, then more): the rest, or undefined when `text` does not re-spell it. */
+export function unhealText(healing: Healing | undefined, text: string): string | undefined {
+  if (healing === undefined) return text;
+  return text.startsWith(healing.text) ? text.slice(healing.text.length) : undefined;
+}
+
 /**
  * Healing for a first step alone (multi-draft decoding): a logits processor that leaves only the
  * tokens that start with the whole healed text (no re-spelling over several tokens: later steps
@@ -74,10 +80,11 @@ export function healingMask(tok: TokenizerLike, healing: Healing): LogitsProcess
  */
 export class HealConstraint implements Constraint {
   readonly name = 'heal';
-  /** Healed bytes re-spelled after each advanced token (only while healing; later tokens are not recorded). */
-  private readonly matched: number[] = [];
-  /** Per healing token: whether it ended exactly at the healed text's end (then, for an indent, the next token may not start with a blank). */
-  private readonly exactEnd: boolean[] = [];
+  /**
+   * Per token advanced while healing: healed bytes re-spelled after it, and whether it ended
+   * exactly at the healed text's end (then, for an indent, the next token may not start with a blank).
+   */
+  private readonly steps: { done: number; exact: boolean }[] = [];
   /** Tokens advanced after the healed text was re-spelled. */
   private nAfter = 0;
   private readonly index: VocabIndex;
@@ -89,12 +96,12 @@ export class HealConstraint implements Constraint {
     private readonly healing: Healing,
   ) {
     this.index = VocabIndex.of(tok);
-    this.partial = healing.bytes.every((b) => b === 0x20 || b === 0x09);
+    this.partial = healing.bytes.every(isBlank);
   }
 
   /** Bytes of the healed text re-spelled so far. */
   private get done(): number {
-    return this.matched[this.matched.length - 1] ?? 0;
+    return this.steps[this.steps.length - 1]?.done ?? 0;
   }
 
   private healed(): boolean {
@@ -103,7 +110,7 @@ export class HealConstraint implements Constraint {
 
   /** The indent was re-spelled exactly by the last token, and nothing came after it yet: the next token may not add a blank. */
   private indentOpen(): boolean {
-    return this.healing.indent && this.nAfter === 0 && this.exactEnd[this.exactEnd.length - 1] === true;
+    return this.healing.indent && this.nAfter === 0 && this.steps[this.steps.length - 1]?.exact === true;
   }
 
   check(token: number): boolean {
@@ -114,6 +121,11 @@ export class HealConstraint implements Constraint {
   /** Whether a token with bytes `t` may come while `rest` of the healed text is still to re-spell. */
   private allows(t: Uint8Array, rest: Uint8Array): boolean {
     if (startsWith(t, rest)) return !this.healing.indent || !isBlank(t[rest.length]);
+    return this.respellsPart(t, rest);
+  }
+
+  /** Whether `t` re-spells a proper, non-empty part of `rest` (whitespace only). */
+  private respellsPart(t: Uint8Array, rest: Uint8Array): boolean {
     return this.partial && t.length > 0 && t.length < rest.length && startsWith(rest, t);
   }
 
@@ -141,17 +153,14 @@ export class HealConstraint implements Constraint {
     }
     const t = this.index.tokenBytes(token);
     const rest = this.healing.bytes.subarray(this.done);
-    const partial = this.partial && t.length > 0 && t.length < rest.length && startsWith(rest, t);
-    this.matched.push(partial ? this.done + t.length : this.healing.bytes.length);
-    this.exactEnd.push(!partial && t.length === rest.length);
+    const part = this.respellsPart(t, rest);
+    this.steps.push({ done: part ? this.done + t.length : this.healing.bytes.length, exact: !part && t.length === rest.length });
   }
 
   rollback(n: number): void {
     const after = Math.min(n, this.nAfter);
     this.nAfter -= after;
-    const keep = Math.max(0, this.matched.length - (n - after));
-    this.matched.length = keep;
-    this.exactEnd.length = keep;
+    this.steps.length = Math.max(0, this.steps.length - (n - after));
   }
 
   canStop(): boolean {

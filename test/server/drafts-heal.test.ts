@@ -4,16 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { healingFor } from '../../server/context/heal';
+import { midWordPrompts, midWordRequest } from './heal-prompts';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
-const prompts = [
-  { prefix: 'import * as path from "node:path";\n\nexport function base(file: string): string {\n  return path.basen', suffix: '\n}\n', languageId: 'typescript' },
-  { prefix: 'def read_lines(path):\n    with open(path) as f:\n        return f.readl', suffix: '\n', languageId: 'python' },
-  { prefix: 'const folders = vscode.workspace.workspaceFol', suffix: ';\n', languageId: 'typescript' },
-  { prefix: 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        self.items.app', suffix: '\n', languageId: 'python' },
-  { prefix: 'for (let i = 0; i < items.len', suffix: '\n', languageId: 'typescript' },
-  { prefix: 'export const DEFAULT_TIMEO', suffix: '\n', languageId: 'typescript' },
-];
 
 void describe('token healing in multi-draft completions (real model)', () => {
   let on: ServiceUnderTest;
@@ -37,8 +30,8 @@ void describe('token healing in multi-draft completions (real model)', () => {
     assert.ok(tok);
     let nDiffer = 0;
     let nOk = 0;
-    for (const [i, p] of prompts.entries()) {
-      const request = { uri: `file:///w/dh${i}.${p.languageId === 'python' ? 'py' : 'ts'}`, ...p };
+    for (const [i, p] of midWordPrompts.entries()) {
+      const request = midWordRequest(p, i, 'dh');
       const h = healingFor(tok, p.prefix);
       assert.ok(h && !h.indent, p.prefix);
       const r = await on.service.complete(request);

@@ -4,16 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { healingFor } from '../../server/context/heal';
+import { midWordPrompts, midWordRequest } from './heal-prompts';
 import { goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
 
-const prompts = [
-  { prefix: 'import * as path from "node:path";\n\nexport function base(file: string): string {\n  return path.basen', suffix: '\n}\n' },
-  { prefix: 'def read_lines(path):\n    with open(path) as f:\n        return f.readl', suffix: '\n' },
-  { prefix: 'const folders = vscode.workspace.workspaceFol', suffix: ';\n' },
-  { prefix: 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        self.items.app', suffix: '\n' },
-  { prefix: 'for (let i = 0; i < items.len', suffix: '\n' },
-  { prefix: 'export const DEFAULT_TIMEO', suffix: '\n' },
-];
 
 void describe('token healing through the completion service (real model)', () => {
   let on: ServiceUnderTest;
@@ -31,8 +24,8 @@ void describe('token healing through the completion service (real model)', () =>
     const tok = (await on.host.acquire())?.tokenizer;
     assert.ok(tok);
     let nDiffer = 0;
-    for (const [i, p] of prompts.entries()) {
-      const request = { uri: `file:///w/heal${i}.${p.prefix.includes('def ') ? 'py' : 'ts'}`, languageId: p.prefix.includes('def ') ? 'python' : 'typescript', ...p };
+    for (const [i, p] of midWordPrompts.entries()) {
+      const request = midWordRequest(p, i, 'heal');
       const h = healingFor(tok, p.prefix);
       assert.ok(h, p.prefix);
       const r = await on.service.complete(request);
