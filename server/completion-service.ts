@@ -76,6 +76,9 @@ type Attempt =
   | { done: false; outcome: Exclude<DecodeOutcome, { kind: 'done' }>; typed?: undefined; cursorMembers?: undefined }
   | { done: true; outcome: Extract<DecodeOutcome, { kind: 'done' }>; parsed: Checked; typed: TypeChecked; cursorMembers: readonly string[] | undefined };
 
+/** Temperature of the decodes a parse retry samples (specter.constraints.parseRetries) when completions are greedy. */
+export const parseRetryTemperature = 0.8;
+
 export class CompletionService {
   settings: SpecterSettings = defaultSettings;
   private readonly gate = new RequestGate();
@@ -205,10 +208,10 @@ export class CompletionService {
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
       /** One decode with its checks; `cursorNames`: the member access at the cursor may take only these. */
-      const attempt = async (cursorNames?: readonly string[], bans?: readonly Ban[]): Promise<Attempt> => {
+      const attempt = async (cursorNames?: readonly string[], retry?: { ban?: Ban; sample?: { temperature: number; seed: number } }): Promise<Attempt> => {
         const monitor = this.monitorFor(req, model, settings, healing?.text, cursorNames);
         const grammar = await this.grammarFor(req, model, settings);
-        const banned = bans !== undefined && bans.length > 0 ? new BanConstraint(bans) : undefined;
+        const banned = retry?.ban !== undefined ? new BanConstraint([retry.ban]) : undefined;
         const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor, banned].filter((c): c is Constraint => c !== undefined);
         const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
         const outcome = await decode(model.lm, model.tokenizer, {
@@ -216,8 +219,8 @@ export class CompletionService {
           ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
           prompt: promptIds,
           maxTokens: c.maxTokens,
-          sampling: { temperature: c.temperature, topP: c.topP },
-          rng: createRng(c.seed),
+          sampling: { temperature: retry?.sample?.temperature ?? c.temperature, topP: c.topP },
+          rng: createRng(retry?.sample?.seed ?? c.seed),
           stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
           signal,
         });
@@ -258,23 +261,29 @@ export class CompletionService {
           if (last.typed?.check !== 'errors') break;
         }
       }
-      // specter.constraints.parseRetries: the parse check found errors in the completion (and cut
-      // it back); decode again without the token after which they start, and take the first
-      // completion whose lines parse. None does: the first, cut back.
+      // specter.constraints.parseRetries: the completion as decoded has parse errors on its lines.
+      // Where the check cut it back to text whose lines parse (or to nothing, which parses), one
+      // decode more without the token after which the errors start may do better. Where what the
+      // check leaves still has errors, cutting back cannot mend it (the code around the cursor needs
+      // text the decode did not write: the rest of a statement, a block's `}`): decode again up to
+      // parseRetries times, first without that token, then sampling (temperature
+      // parseRetryTemperature unless completions sample anyway; seeds seed+1…). A retry is shown
+      // only when all its lines parse; none does: the first completion, cut back.
       let nParseRetries = 0;
-      if (chosen.done && nRetries === 0) {
-        const bans: Ban[] = [];
-        let last: Attempt = chosen;
-        while (nParseRetries < settings.constraints.parseRetries && !signal.aborted && last.done) {
-          const ban = banAfterParseErrors(last, model.tokenizer);
-          if (ban === undefined) break;
-          bans.push(ban);
+      const firstParse = chosen.done ? chosen.parsed.parse : undefined;
+      if (chosen.done && nRetries === 0 && firstParse !== undefined && firstParse.errorsFull > 0) {
+        const temperature = c.temperature > 0 ? c.temperature : parseRetryTemperature;
+        let ban = banAfterParseErrors(chosen, model.tokenizer);
+        const nMax = firstParse.errorsKept > 0 ? settings.constraints.parseRetries : ban !== undefined ? Math.min(1, settings.constraints.parseRetries) : 0;
+        while (nParseRetries < nMax && !signal.aborted) {
           nParseRetries++;
-          last = await attempt(undefined, bans);
-          if (last.outcome.kind === 'cancelled') return this.cancelled();
-          if (last.outcome.kind === 'done') tAttemptsMs += last.outcome.tTotalMs;
-          if (last.done && last.parsed.parse?.errorsFull === 0 && last.typed.text.trim() !== '') {
-            chosen = last;
+          const next = await attempt(undefined, ban !== undefined ? { ban } : { sample: { temperature, seed: c.seed + nParseRetries } });
+          ban = undefined;
+          if (next.outcome.kind === 'cancelled') return this.cancelled();
+          if (!next.done) break;
+          tAttemptsMs += next.outcome.tTotalMs;
+          if (next.parsed.parse?.errorsFull === 0 && next.typed.text.trim() !== '') {
+            chosen = next;
             break;
           }
         }
@@ -697,11 +706,11 @@ function filePath(uri: string): string {
  * completion the parse check kept, when it found parse errors after it; undefined when it found
  * none (or did not run).
  */
+/** The token of a completion right after the place the parse check cut it back to (none when it was not cut). */
 function banAfterParseErrors(a: Extract<Attempt, { done: true }>, tokenizer: LoadedModel['tokenizer']): Ban | undefined {
   const p = a.parsed.parse;
-  if (p === undefined || p.errorsFull === 0 || p.keepChars >= a.outcome.text.length) return undefined;
-  const ends = tokenEnds(tokenizer, a.outcome.tokens);
-  const at = ends.findIndex((e) => e > p.keepChars);
+  if (p === undefined || p.keepChars >= a.outcome.text.length) return undefined;
+  const at = tokenEnds(tokenizer, a.outcome.tokens).findIndex((e) => e > p.keepChars);
   const token = at < 0 ? undefined : a.outcome.tokens[at];
   return token === undefined ? undefined : { at, token };
 }

@@ -42,7 +42,7 @@ export interface SpecterSettings {
     grammars: Record<string, string>;
     /** Cut a finished completion back where tree-sitter finds parse errors on its lines (off / relative / strict). */
     parseCheck: 'off' | 'relative' | 'strict';
-    /** Decodes again, each without the token after which the parse check found errors. */
+    /** Decodes again, sampling, while what the parse check leaves of a completion still has parse errors on its lines. */
     parseRetries: number;
   };
   monitor: {
@@ -122,7 +122,7 @@ export const defaultSettings: SpecterSettings = {
     gamma: 4,
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
-  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 1 },
+  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 4 },
   monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 1500, canonicalSpelling: true, documentPrior: 8, typeRetries: 2 },
 };
 
@@ -158,7 +158,7 @@ export interface CompletionStats {
   stopReason: string;
   /** Decodes after the first one, each without a member name the type check rejected (specter.monitor.typeRetries). */
   typeRetries?: number;
-  /** Decodes after the first one, each without the token where the parse check found errors (specter.constraints.parseRetries). */
+  /** Sampled decodes after the first one, because what the parse check left of it still had parse errors (specter.constraints.parseRetries). */
   parseRetries?: number;
   /**
    * What the type check (specter.monitor.typeCheck) found on the lines of the completion as

@@ -81,7 +81,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       maskBudgetMs: num(obj(s['constraints'])['maskBudgetMs'], d.constraints.maskBudgetMs, 1, 10_000),
       grammars: Object.fromEntries(Object.entries(obj(s['grammars'])).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')),
       parseCheck: (['off', 'relative', 'strict'] as const).find((m) => m === obj(s['constraints'])['parseCheck']) ?? d.constraints.parseCheck,
-      parseRetries: Math.round(num(obj(s['constraints'])['parseRetries'], d.constraints.parseRetries, 0, 4)),
+      parseRetries: Math.round(num(obj(s['constraints'])['parseRetries'], d.constraints.parseRetries, 0, 8)),
     },
     monitor: {
       enabled: bool(mo['enabled'], d.monitor.enabled),

@@ -3,7 +3,7 @@
 // service with the real model.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { countErrors, ParseChecker } from '../../server/grammar/parse-check';
+import { countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
 const checker = new ParseChecker(() => undefined);
@@ -99,6 +99,9 @@ describe('tree-sitter check in the completion service (real model)', () => {
     { uri: 'file:///w/d.py', languageId: 'python', prefix: 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        if', suffix: '\n' },
     { uri: 'file:///w/e.ts', languageId: 'typescript', prefix: 'interface Point {\n  x: number;\n  y', suffix: '\n}\n' },
     { uri: 'file:///w/f.py', languageId: 'python', prefix: 'def area(w, h):\n    return w *', suffix: '\n' },
+    // The code after the cursor needs the rest of the line: no completion at all leaves parse errors.
+    { uri: 'file:///w/g.js', languageId: 'javascript', prefix: 'function diff(one, two) {\n  const result = [];\n  if ((one.a !== undefined || two.a !== undefined) && !equals(one.summary, two.summ', suffix: '\n    result.push(1);\n  }\n  return result;\n}\n' },
+    { uri: 'file:///w/h.ts', languageId: 'typescript', prefix: 'interface Text {\n  replaceAll(search: string | RegExp, replacer: (substring', suffix: '\n}\n' },
   ];
 
   it('relative is the default; checked completions are prefixes of unchecked ones; strict ones parse', async () => {
@@ -139,35 +142,54 @@ describe('tree-sitter check in the completion service (real model)', () => {
     sut.service.settings = base;
   });
 
-  it('parse retries: decoded again without the token the errors start after; that decode shown only when its lines parse', async (t) => {
+  it('parse retries: a completion with parse errors on its lines is decoded again (more often where cutting back cannot mend it); a retry is shown only when its lines parse', async (t) => {
     const base = sut.service.settings;
-    assert.equal(base.constraints.parseRetries, 1, 'one retry by default');
+    assert.equal(base.constraints.parseRetries, 4, 'four retries by default');
     let nRetried = 0;
     let nTaken = 0;
+    // Retried where what the check left still had errors on its lines (the sampled retries).
+    let nUnmendable = 0;
     const textOf = (r: Awaited<ReturnType<typeof sut.service.complete>>): string => (r.kind === 'ok' ? (r.texts[0] ?? '') : '');
+    const withConstraints = async (p: (typeof prompts)[number], c: Partial<typeof base.constraints>): Promise<string> => {
+      sut.service.settings = { ...base, constraints: { ...base.constraints, ...c } };
+      const text = textOf(await sut.service.complete(p));
+      sut.service.settings = base;
+      return text;
+    };
     for (const p of prompts) {
       const parser = await sut.service.parseChecker.load(p.languageId);
       assert.ok(parser);
-      sut.service.settings = { ...base, constraints: { ...base.constraints, parseRetries: 0 } };
-      const once = textOf(await sut.service.complete(p));
-      sut.service.settings = base;
+      // As the service counts: from the cursor's line to the next line with code after the completion.
+      const linesErrors = (text: string): number => {
+        const all = p.prefix + text + p.suffix;
+        return countErrors(parser, all, p.prefix.lastIndexOf('\n') + 1, nextCodeLineEnd(all, p.prefix.length + text.length));
+      };
+      const raw = await withConstraints(p, { parseCheck: 'off' });
+      const once = await withConstraints(p, { parseRetries: 0 });
       const r = await sut.service.complete(p);
       const stats = r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined;
       const text = textOf(r);
+      // Seeded: the same request decodes the same retries.
+      assert.equal(textOf(await sut.service.complete(p)), text, `${p.uri}: retries are not reproducible`);
       if (stats?.parseRetries === undefined) {
         assert.equal(text, once, `${p.uri}: no retry, same completion`);
         continue;
       }
       nRetried++;
-      assert.equal(stats.parseRetries, 1);
-      if (text === once) continue; // the retry did not parse either: the first completion, cut back
+      if (linesErrors(once) > 0) nUnmendable++;
+      assert.ok(linesErrors(raw) > 0, `${p.uri}: ${JSON.stringify(raw)} parses, yet was decoded again`);
+      if (text === once) {
+        // None parsed: all retries spent — one where cutting back mended the completion, four where it could not.
+        assert.equal(stats.parseRetries, linesErrors(once) > 0 ? 4 : 1, `${p.uri}: ${stats.parseRetries} retries for ${JSON.stringify(once)}`);
+        continue;
+      }
       nTaken++;
-      const all = p.prefix + text + p.suffix;
-      const end = all.indexOf('\n', p.prefix.length + text.length);
+      assert.ok(stats.parseRetries >= 1 && stats.parseRetries <= 4, `${p.uri}: ${stats.parseRetries} retries`);
       assert.notEqual(text.trim(), '', `${p.uri}: an empty retry is not taken`);
-      assert.equal(countErrors(parser, all, p.prefix.lastIndexOf('\n') + 1, end < 0 ? all.length : end), 0, `${p.uri}: the retry ${JSON.stringify(text)} was taken with parse errors on its lines`);
+      assert.equal(linesErrors(text), 0, `${p.uri}: the retry ${JSON.stringify(text)} was taken with parse errors on its lines`);
     }
     assert.ok(nRetried > 0, 'no completion was decoded again');
-    t.diagnostic(`${nRetried} of ${prompts.length} completions decoded again, ${nTaken} of those shown`);
+    assert.ok(nUnmendable > 0, 'no completion that cutting back could not mend');
+    t.diagnostic(`${nRetried} of ${prompts.length} completions decoded again (${nUnmendable} that cutting back could not mend), ${nTaken} of those shown`);
   });
 });

@@ -1,6 +1,6 @@
 // A constraint that rules out given tokens at given positions of the completion (counted from its
 // first generated token) and allows everything else: decoding again without the token after
-// which a finished completion went wrong (specter.constraints.parseRetries).
+// which a finished completion went wrong (the first of specter.constraints.parseRetries).
 import type { Constraint } from '../constraint';
 
 export interface Ban {
