@@ -122,7 +122,7 @@ export const defaultSettings: SpecterSettings = {
     gamma: 4,
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
-  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 4 },
+  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 2 },
   monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 1500, canonicalSpelling: true, documentPrior: 8, typeRetries: 2 },
 };
 

@@ -41,11 +41,14 @@ describe('language server over LSP', () => {
   });
 
   it('cancellation stops the decode loop and answers with an empty result', async () => {
-    await h.configure({ completion: { maxTokens: 400, maxLines: 200, timeCapAfterNewlineMs: 60_000 }, typing: { prefetch: false, cache: false, typeThrough: false } });
+    // A long decode (several lines at the end of a file, 400 tokens) that the cancellation, sent
+    // right behind the request, always overtakes: a one-line completion could finish first.
+    await h.configure({ completion: { maxTokens: 400, maxLines: 200, multiline: 'always', timeCapAfterNewlineMs: 60_000 }, typing: { prefetch: false, cache: false, typeThrough: false } });
     const uri = 'file:///tmp/specter-test/cancel.py';
-    await h.open(uri, 'python', prefix + suffix);
+    const text = 'def add(a, b):\n    return a + b\n\n\n';
+    await h.open(uri, 'python', text);
     const before = await h.stats();
-    const at = endPosition(prefix);
+    const at = endPosition(text);
     const source = new (await import('vscode-languageserver-protocol')).CancellationTokenSource();
     const pending = h.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: at, context: { triggerKind: 2 } }, source.token);
     source.cancel();

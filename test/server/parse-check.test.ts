@@ -144,7 +144,7 @@ describe('tree-sitter check in the completion service (real model)', () => {
 
   it('parse retries: a completion with parse errors on its lines is decoded again (more often where cutting back cannot mend it); a retry is shown only when its lines parse', async (t) => {
     const base = sut.service.settings;
-    assert.equal(base.constraints.parseRetries, 4, 'four retries by default');
+    assert.equal(base.constraints.parseRetries, 2, 'two retries by default');
     let nRetried = 0;
     let nTaken = 0;
     // Retried where what the check left still had errors on its lines (the sampled retries).
@@ -179,12 +179,12 @@ describe('tree-sitter check in the completion service (real model)', () => {
       if (linesErrors(once) > 0) nUnmendable++;
       assert.ok(linesErrors(raw) > 0, `${p.uri}: ${JSON.stringify(raw)} parses, yet was decoded again`);
       if (text === once) {
-        // None parsed: all retries spent — one where cutting back mended the completion, four where it could not.
-        assert.equal(stats.parseRetries, linesErrors(once) > 0 ? 4 : 1, `${p.uri}: ${stats.parseRetries} retries for ${JSON.stringify(once)}`);
+        // None parsed: all retries spent — one where cutting back mended the completion, two where it could not.
+        assert.equal(stats.parseRetries, linesErrors(once) > 0 ? 2 : 1, `${p.uri}: ${stats.parseRetries} retries for ${JSON.stringify(once)}`);
         continue;
       }
       nTaken++;
-      assert.ok(stats.parseRetries >= 1 && stats.parseRetries <= 4, `${p.uri}: ${stats.parseRetries} retries`);
+      assert.ok(stats.parseRetries >= 1 && stats.parseRetries <= 2, `${p.uri}: ${stats.parseRetries} retries`);
       assert.notEqual(text.trim(), '', `${p.uri}: an empty retry is not taken`);
       assert.equal(linesErrors(text), 0, `${p.uri}: the retry ${JSON.stringify(text)} was taken with parse errors on its lines`);
     }
