@@ -701,11 +701,6 @@ function filePath(uri: string): string {
   }
 }
 
-/**
- * The token to leave out when decoding again: the one right after the longest part of the
- * completion the parse check kept, when it found parse errors after it; undefined when it found
- * none (or did not run).
- */
 /** The token of a completion right after the place the parse check cut it back to (none when it was not cut). */
 function banAfterParseErrors(a: Extract<Attempt, { done: true }>, tokenizer: LoadedModel['tokenizer']): Ban | undefined {
   const p = a.parsed.parse;

@@ -42,7 +42,7 @@ export interface SpecterSettings {
     grammars: Record<string, string>;
     /** Cut a finished completion back where tree-sitter finds parse errors on its lines (off / relative / strict). */
     parseCheck: 'off' | 'relative' | 'strict';
-    /** Decodes again, sampling, while what the parse check leaves of a completion still has parse errors on its lines. */
+    /** Decodes again when a completion has parse errors on its lines: once, greedy, without the token after which they start; more, sampling, while cutting back cannot mend it. */
     parseRetries: number;
   };
   monitor: {
@@ -158,7 +158,7 @@ export interface CompletionStats {
   stopReason: string;
   /** Decodes after the first one, each without a member name the type check rejected (specter.monitor.typeRetries). */
   typeRetries?: number;
-  /** Sampled decodes after the first one, because what the parse check left of it still had parse errors (specter.constraints.parseRetries). */
+  /** Decodes after the first one, because it had parse errors on its lines (specter.constraints.parseRetries). */
   parseRetries?: number;
   /**
    * What the type check (specter.monitor.typeCheck) found on the lines of the completion as
