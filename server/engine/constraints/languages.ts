@@ -36,6 +36,13 @@ export interface LanguageSpec {
   readonly charOrLifetime: boolean;
   /** `@"…"` verbatim and `$"…{x}…"` interpolated strings (C#). */
   readonly csharpPrefixes: boolean;
+  /**
+   * `;` ends a statement and never stands directly inside `(` or `[` — except in the parentheses
+   * of a header like `for (;;)`: those after a word ending in one of these letters (`for`: `r`,
+   * Java's `try (…; …)`: `y`, C++'s `if (init; cond)` / `switch`: `f`, `h`). Undefined: no such
+   * rule (Rust's `[0; 3]`, Scala's `for (a <- x; b <- y)`, CSS's `url(data:…;base64,…)`).
+   */
+  readonly semicolonHeaders?: string;
 }
 
 const s = (quote: StringSpec['quote'], o: Partial<Omit<StringSpec, 'quote'>> = {}): StringSpec => ({
@@ -63,6 +70,7 @@ const specs: readonly (LanguageSpec & { readonly vscodeIds: readonly string[] })
     vscodeIds: ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'vue'],
     strings: [s('"'), s("'"), s('`', { multiline: true, interp: 1 })],
     regex: true,
+    semicolonHeaders: 'r',
   },
   {
     ...base,
@@ -72,8 +80,9 @@ const specs: readonly (LanguageSpec & { readonly vscodeIds: readonly string[] })
     slashComments: false,
     hashComments: true,
     indentation: true,
+    semicolonHeaders: '',
   },
-  { ...base, id: 'go', vscodeIds: ['go'], strings: [s('"'), s("'"), s('`', { multiline: true, escapes: false })] },
+  { ...base, id: 'go', vscodeIds: ['go'], strings: [s('"'), s("'"), s('`', { multiline: true, escapes: false })], semicolonHeaders: '' },
   {
     ...base,
     id: 'rust',
@@ -82,9 +91,9 @@ const specs: readonly (LanguageSpec & { readonly vscodeIds: readonly string[] })
     nestedBlockComments: true,
     charOrLifetime: true,
   },
-  { ...base, id: 'java', vscodeIds: ['java'], strings: [s('"', { triple: true }), s("'")] },
-  { ...base, id: 'c', vscodeIds: ['c', 'cpp', 'cuda-cpp', 'objective-c', 'objective-cpp', 'hlsl', 'glsl'], strings: [s('"'), s("'")] },
-  { ...base, id: 'csharp', vscodeIds: ['csharp'], strings: [s('"', { triple: true }), s("'")], csharpPrefixes: true },
+  { ...base, id: 'java', vscodeIds: ['java'], strings: [s('"', { triple: true }), s("'")], semicolonHeaders: 'ry' },
+  { ...base, id: 'c', vscodeIds: ['c', 'cpp', 'cuda-cpp', 'objective-c', 'objective-cpp', 'hlsl', 'glsl'], strings: [s('"'), s("'")], semicolonHeaders: 'rfh' },
+  { ...base, id: 'csharp', vscodeIds: ['csharp'], strings: [s('"', { triple: true }), s("'")], csharpPrefixes: true, semicolonHeaders: 'r' },
   { ...base, id: 'json', vscodeIds: ['json'], strings: [s('"')], slashComments: false },
   { ...base, id: 'jsonc', vscodeIds: ['jsonc', 'json5'], strings: [s('"'), s("'")] },
   {

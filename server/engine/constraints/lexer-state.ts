@@ -17,6 +17,8 @@ export interface Frame {
   readonly interp: number;
   /** K_STR: a doubled quote is one quote (C# @""). */
   readonly verbatim: boolean;
+  /** K_PAREN: a header's parentheses, which may hold `;` (`for (;;)`; LanguageSpec.semicolonHeaders). */
+  readonly header: boolean;
 }
 
 export interface Indent {

@@ -49,6 +49,8 @@ export const R_MISMATCH = 3;
 export const R_NEWLINE_IN_STRING = 4;
 /** Python indentation error (unexpected indent, no indented block, dedent to no level). */
 export const R_INDENT = 5;
+/** `;` directly inside `(` or `[` (LanguageSpec.semicolonHeaders). */
+export const R_SEMICOLON_IN_BRACKETS = 6;
 
 /** How `step` treats errors, and who owns the frames it opens. */
 export interface StepContext {
@@ -85,6 +87,7 @@ const RPAREN = 41;
 const LSQB = 91;
 const RSQB = 93;
 const COLON = 58;
+const SEMI = 59;
 
 /** Bytes after which `/` starts a regex literal rather than a division (identifiers and `)` do not). */
 const regexAfter = new Uint8Array(256);
@@ -103,6 +106,7 @@ function frame(kind: number, parent: Frame | undefined, own: boolean, str?: Part
     escapes: str?.escapes ?? false,
     interp: str?.interp ?? 0,
     verbatim: str?.verbatim ?? false,
+    header: str?.header ?? false,
   };
 }
 
@@ -308,9 +312,15 @@ function code(c: Cursor, b: number, x: StepContext): number {
       }
       return R_OK;
     case LPAREN:
-      push(c, K_PAREN, x);
+      push(c, K_PAREN, x, lang.semicolonHeaders !== undefined && c.lastSig !== 0 && lang.semicolonHeaders.includes(String.fromCharCode(c.lastSig)) ? { header: true } : undefined);
       c.lastSig = b;
       return R_OK;
+    case SEMI: {
+      // Only the completion's own bytes are judged: the text around the cursor is what it is.
+      const top = c.top;
+      if (x.strict && lang.semicolonHeaders !== undefined && top !== undefined && (top.kind === K_BRACKET || (top.kind === K_PAREN && !top.header))) return R_SEMICOLON_IN_BRACKETS;
+      break;
+    }
     case LSQB:
       push(c, K_BRACKET, x);
       c.lastSig = b;

@@ -7,6 +7,8 @@ import type { Cursor, Frame } from './lexer';
 
 // Frame kinds as in lexer.ts, repeated here: under tsx's per-file CommonJS transform an imported
 // binding is a getter call, which shows up on the hot path.
+const K_PAREN = 1;
+const K_BRACKET = 2;
 const K_INTERP = 4;
 const K_STR = 5;
 const K_LINE_COMMENT = 6;
@@ -27,6 +29,7 @@ export const C_DOLLAR = 1 << 10;
 export const C_AT = 1 << 11;
 export const C_LBRACE = 1 << 12;
 export const C_SQB = 1 << 13;
+export const C_SEMI = 1 << 14;
 
 const byteClass = new Uint32Array(256);
 const set = (chars: string, cls: number): void => {
@@ -46,6 +49,7 @@ set('$', C_DOLLAR);
 set('@', C_AT);
 set('{', C_LBRACE);
 set('[]', C_SQB);
+set(';', C_SEMI);
 
 const isBlank = (b: number): boolean => b === 32 || b === 9 || b === 10 || b === 13 || b === 12;
 
@@ -120,7 +124,11 @@ export function codeClasses(lang: LanguageSpec): number {
 }
 
 function frameClasses(f: Frame, lang: LanguageSpec, code: number): number {
-  if (f.kind <= K_INTERP) return code;
+  if (f.kind <= K_INTERP) {
+    // `;` is rejected directly inside `(` (not a header's) and `[` (LanguageSpec.semicolonHeaders).
+    if (lang.semicolonHeaders !== undefined && (f.kind === K_BRACKET || (f.kind === K_PAREN && !f.header))) return code | C_SEMI;
+    return code;
+  }
   switch (f.kind) {
     case K_STR: {
       let m = f.quote === 34 ? C_DQ : f.quote === 39 ? C_SQ : C_BT;
