@@ -72,6 +72,9 @@ const cases: Case[] = [
   { lang: 'typescript', prefix: 'function f(xs) {\n  for(', suffix: '\n}\n', completion: ';;) {}', want: 'ok' },
   { lang: 'typescript', prefix: 'run(', suffix: '\n', completion: '() => { a(); b(); });', want: 'ok' },
   { lang: 'typescript', prefix: 'const s = f(', suffix: '\n', completion: '"a;b", `c;${d}`);', want: 'ok' },
+  // JSX text may hold `;` (an entity) inside `(`: no `;` rule in TSX/JSX.
+  { lang: 'typescriptreact', prefix: 'function A() {\n  return (\n    <p>', suffix: '</p>\n  );\n}\n', completion: 'a&nbsp;b', want: 'ok' },
+  { lang: 'typescript', prefix: 'function A() {\n  return (\n    <p>', suffix: '</p>\n  );\n}\n', completion: 'a&nbsp;b', want: 'reject' },
   { lang: 'python', prefix: 'x = f(', suffix: '\n', completion: 'a; b)', want: 'reject' },
   { lang: 'python', prefix: 'x = 1', suffix: '\n', completion: '; y = [2]; z = (3)', want: 'ok' },
   { lang: 'java', prefix: 'class A {\n  void f() {\n    try (', suffix: '\n  }\n}\n', completion: 'var a = x(); var b = y()) {}', want: 'ok' },

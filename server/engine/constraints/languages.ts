@@ -67,10 +67,19 @@ const specs: readonly (LanguageSpec & { readonly vscodeIds: readonly string[] })
   {
     ...base,
     id: 'typescript',
-    vscodeIds: ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'vue'],
+    vscodeIds: ['typescript', 'javascript'],
     strings: [s('"'), s("'"), s('`', { multiline: true, interp: 1 })],
     regex: true,
     semicolonHeaders: 'r',
+  },
+  // JSX text and Vue templates and styles may hold `;` inside `(` (`return (<p>a&nbsp;b</p>)`,
+  // `url(data:…;base64,…)`): no `;` rule there.
+  {
+    ...base,
+    id: 'typescriptreact',
+    vscodeIds: ['typescriptreact', 'javascriptreact', 'vue'],
+    strings: [s('"'), s("'"), s('`', { multiline: true, interp: 1 })],
+    regex: true,
   },
   {
     ...base,
