@@ -75,6 +75,10 @@ const cases: Case[] = [
   // JSX text may hold `;` (an entity) inside `(`: no `;` rule in TSX/JSX.
   { lang: 'typescriptreact', prefix: 'function A() {\n  return (\n    <p>', suffix: '</p>\n  );\n}\n', completion: 'a&nbsp;b', want: 'ok' },
   { lang: 'typescript', prefix: 'function A() {\n  return (\n    <p>', suffix: '</p>\n  );\n}\n', completion: 'a&nbsp;b', want: 'reject' },
+  // JSX: `</` closes a tag (in TypeScript, `/` after `<` would start a regex literal).
+  { lang: 'typescriptreact', prefix: 'function A() {\n  return (\n    <div>\n      <p>hi', suffix: '\n    </div>\n  );\n}\n', completion: '</p>\n      <p>yo</p>', want: 'ok' },
+  { lang: 'javascriptreact', prefix: 'const a = <ul>', suffix: '</ul>;\n', completion: '<li>1</li>\n<li>2</li>', want: 'ok' },
+  { lang: 'typescriptreact', prefix: 'const r = x.replace(', suffix: ', "");\n', completion: '/a+/g', want: 'ok' },
   { lang: 'python', prefix: 'x = f(', suffix: '\n', completion: 'a; b)', want: 'reject' },
   { lang: 'python', prefix: 'x = 1', suffix: '\n', completion: '; y = [2]; z = (3)', want: 'ok' },
   { lang: 'java', prefix: 'class A {\n  void f() {\n    try (', suffix: '\n  }\n}\n', completion: 'var a = x(); var b = y()) {}', want: 'ok' },

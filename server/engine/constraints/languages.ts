@@ -43,6 +43,8 @@ export interface LanguageSpec {
    * rule (Rust's `[0; 3]`, Scala's `for (a <- x; b <- y)`, CSS's `url(data:…;base64,…)`).
    */
   readonly semicolonHeaders?: string;
+  /** JSX: `</` starts a closing tag, not a regex literal. */
+  readonly jsx?: boolean;
 }
 
 const s = (quote: StringSpec['quote'], o: Partial<Omit<StringSpec, 'quote'>> = {}): StringSpec => ({
@@ -63,12 +65,15 @@ const base: Omit<LanguageSpec, 'id' | 'strings'> = {
   csharpPrefixes: false,
 };
 
+/** JavaScript's strings: `"…"`, `'…'` and `` `…${x}…` `` templates. */
+const jsStrings = [s('"'), s("'"), s('`', { multiline: true, interp: 1 })];
+
 const specs: readonly (LanguageSpec & { readonly vscodeIds: readonly string[] })[] = [
   {
     ...base,
     id: 'typescript',
     vscodeIds: ['typescript', 'javascript'],
-    strings: [s('"'), s("'"), s('`', { multiline: true, interp: 1 })],
+    strings: jsStrings,
     regex: true,
     semicolonHeaders: 'r',
   },
@@ -78,8 +83,9 @@ const specs: readonly (LanguageSpec & { readonly vscodeIds: readonly string[] })
     ...base,
     id: 'typescriptreact',
     vscodeIds: ['typescriptreact', 'javascriptreact', 'vue'],
-    strings: [s('"'), s("'"), s('`', { multiline: true, interp: 1 })],
+    strings: jsStrings,
     regex: true,
+    jsx: true,
   },
   {
     ...base,

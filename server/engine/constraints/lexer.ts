@@ -93,6 +93,7 @@ const SEMI = 59;
 const regexAfter = new Uint8Array(256);
 for (const ch of '(,=:[!&|?{};+-*%<>~^') regexAfter[ch.charCodeAt(0)] = 1;
 regexAfter[0] = 1;
+const LT = 60;
 
 function frame(kind: number, parent: Frame | undefined, own: boolean, str?: Partial<Frame>): Frame {
   return {
@@ -340,7 +341,7 @@ function code(c: Cursor, b: number, x: StepContext): number {
       return openString(c, b, x);
     case SLASH:
       if (lang.slashComments) {
-        c.pend = lang.regex && regexAfter[c.lastSig] === 1 ? P_SLASH_RE : P_SLASH_DIV;
+        c.pend = lang.regex && regexAfter[c.lastSig] === 1 && !(lang.jsx === true && c.lastSig === LT) ? P_SLASH_RE : P_SLASH_DIV;
         return R_OK;
       }
       break;
