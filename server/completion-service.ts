@@ -77,7 +77,7 @@ type Attempt =
   | { done: true; outcome: Extract<DecodeOutcome, { kind: 'done' }>; parsed: Checked; typed: TypeChecked; cursorMembers: readonly string[] | undefined };
 
 /** Temperature of the decodes a parse retry samples (specter.constraints.parseRetries) when completions are greedy. */
-export const parseRetryTemperature = 0.8;
+const parseRetryTemperature = 0.8;
 
 export class CompletionService {
   settings: SpecterSettings = defaultSettings;

@@ -17,8 +17,11 @@ export interface Frame {
   readonly interp: number;
   /** K_STR: a doubled quote is one quote (C# @""). */
   readonly verbatim: boolean;
-  /** K_PAREN: a header's parentheses, which may hold `;` (`for (;;)`; LanguageSpec.semicolonHeaders). */
-  readonly header: boolean;
+  /**
+   * `(` or `[` in which `;` may not stand directly (LanguageSpec.semicolonHeaders): decided once,
+   * when the frame opens — not for a header's parentheses (`for (;;)`).
+   */
+  readonly noSemicolon: boolean;
 }
 
 export interface Indent {

@@ -88,12 +88,21 @@ const LSQB = 91;
 const RSQB = 93;
 const COLON = 58;
 const SEMI = 59;
+const LT = 60;
 
 /** Bytes after which `/` starts a regex literal rather than a division (identifiers and `)` do not). */
 const regexAfter = new Uint8Array(256);
 for (const ch of '(,=:[!&|?{};+-*%<>~^') regexAfter[ch.charCodeAt(0)] = 1;
 regexAfter[0] = 1;
-const LT = 60;
+
+/** A `(` (after the code byte `lastSig`) or `[` opened now holds no `;` directly (LanguageSpec.semicolonHeaders). */
+function noSemicolonIn(lang: LanguageSpec, kind: number, lastSig: number): boolean {
+  const headers = lang.semicolonHeaders;
+  if (headers === undefined) return false;
+  if (kind === K_BRACKET) return true;
+  for (let i = 0; i < headers.length; i++) if (headers.charCodeAt(i) === lastSig) return false;
+  return true;
+}
 
 function frame(kind: number, parent: Frame | undefined, own: boolean, str?: Partial<Frame>): Frame {
   return {
@@ -107,7 +116,7 @@ function frame(kind: number, parent: Frame | undefined, own: boolean, str?: Part
     escapes: str?.escapes ?? false,
     interp: str?.interp ?? 0,
     verbatim: str?.verbatim ?? false,
-    header: str?.header ?? false,
+    noSemicolon: str?.noSemicolon ?? false,
   };
 }
 
@@ -313,17 +322,16 @@ function code(c: Cursor, b: number, x: StepContext): number {
       }
       return R_OK;
     case LPAREN:
-      push(c, K_PAREN, x, lang.semicolonHeaders !== undefined && c.lastSig !== 0 && lang.semicolonHeaders.includes(String.fromCharCode(c.lastSig)) ? { header: true } : undefined);
+      push(c, K_PAREN, x, noSemicolonIn(lang, K_PAREN, c.lastSig) ? { noSemicolon: true } : undefined);
       c.lastSig = b;
       return R_OK;
     case SEMI: {
       // Only the completion's own bytes are judged: the text around the cursor is what it is.
-      const top = c.top;
-      if (x.strict && lang.semicolonHeaders !== undefined && top !== undefined && (top.kind === K_BRACKET || (top.kind === K_PAREN && !top.header))) return R_SEMICOLON_IN_BRACKETS;
+      if (x.strict && c.top?.noSemicolon === true) return R_SEMICOLON_IN_BRACKETS;
       break;
     }
     case LSQB:
-      push(c, K_BRACKET, x);
+      push(c, K_BRACKET, x, noSemicolonIn(lang, K_BRACKET, c.lastSig) ? { noSemicolon: true } : undefined);
       c.lastSig = b;
       return R_OK;
     case LBRACE:

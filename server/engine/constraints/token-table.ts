@@ -7,8 +7,6 @@ import type { Cursor, Frame } from './lexer';
 
 // Frame kinds as in lexer.ts, repeated here: under tsx's per-file CommonJS transform an imported
 // binding is a getter call, which shows up on the hot path.
-const K_PAREN = 1;
-const K_BRACKET = 2;
 const K_INTERP = 4;
 const K_STR = 5;
 const K_LINE_COMMENT = 6;
@@ -124,11 +122,8 @@ export function codeClasses(lang: LanguageSpec): number {
 }
 
 function frameClasses(f: Frame, lang: LanguageSpec, code: number): number {
-  if (f.kind <= K_INTERP) {
-    // `;` is rejected directly inside `(` (not a header's) and `[` (LanguageSpec.semicolonHeaders).
-    if (lang.semicolonHeaders !== undefined && (f.kind === K_BRACKET || (f.kind === K_PAREN && !f.header))) return code | C_SEMI;
-    return code;
-  }
+  // `;` matters where the frame rules it out (Frame.noSemicolon).
+  if (f.kind <= K_INTERP) return f.noSemicolon ? code | C_SEMI : code;
   switch (f.kind) {
     case K_STR: {
       let m = f.quote === 34 ? C_DQ : f.quote === 39 ? C_SQ : C_BT;
