@@ -4,7 +4,7 @@ FIM middles are biased toward editor completion shapes (rest of the current line
 whole next lines) and always end before a newline so the suffix starts with '\n', like a real
 cursor-in-line completion.  PSM and SPM orderings (see fim.py) end the middle with <|endoftext|>.
 """
-import bisect, json, random
+import bisect, json, random, re
 import bpe
 
 P_FIM = 0.7
@@ -152,3 +152,118 @@ class Sampler:
                 s = self.plain(d, budget)
             out.extend(s)
         return out[:length]
+
+
+# --- copy phase: near-copies in context (a renamed variant, a repeated block) -----------------------
+IDENT = re.compile(r'\b[A-Za-z_][A-Za-z0-9_]*\b')
+KEYWORDS = set('''False None True and as assert async await break class continue def del elif else except finally
+for from global if import in is lambda nonlocal not or pass raise return try while with yield self cls
+abstract any boolean case catch const constructor debugger declare default delete do enum export extends
+function get implements instanceof interface let module namespace new null number object of private
+protected public readonly require set static string super switch symbol this throw type typeof undefined
+var void exports Object Array String Error Promise console'''.split())
+# Renames are drawn from the corpus's own identifiers or built with these affixes; the editing
+# benchmark's own rename scheme is deliberately not among them.
+RENAME_SUFFIXES = ['2', '1', '_b', '_new', '_other', 'New', 'Other', 'Next', 'Copy', 'X', '_', 'Ex', 'Item', 's']
+RENAME_PREFIXES = ['other', 'new', 'my', 'next', 'prev', 'first', 'last', 'the', 'old', '_']
+
+
+class CopySampler(Sampler):
+    """Rows for the copy phase: a block of real code, then a near-copy of it (0-3 identifiers renamed
+    consistently, as when a function is duplicated and adapted, or the same block written again);
+    the loss is on the copy. Mixed with the FIM-dense samples so fill-in-the-middle is kept."""
+
+    def rename_map(self, block):
+        r = self.rng
+        counts = {}
+        for m in IDENT.finditer(block):
+            w = m.group(0)
+            if w not in KEYWORDS and len(w) >= 2:
+                counts[w] = counts.get(w, 0) + 1
+        cands = [w for w, c in counts.items() if c >= 2] or list(counts)
+        n = r.choice([0, 1, 1, 1, 2, 2, 3])
+        mapping = {}
+        for w in r.sample(cands, min(n, len(cands))):
+            x = r.random()
+            if x < 0.4:
+                new = w + r.choice(RENAME_SUFFIXES)
+            elif x < 0.6:
+                p = r.choice(RENAME_PREFIXES)
+                new = p + (w[:1].upper() + w[1:] if p[-1] != '_' else w)
+            else:  # an identifier from elsewhere in the corpus
+                other = self.pick_doc()['text']
+                s = r.randrange(max(1, len(other) - 2000))
+                pool = [m.group(0) for m in IDENT.finditer(other, s, s + 2000)]
+                pool = [p for p in pool if p not in KEYWORDS and len(p) >= 2 and p not in counts]
+                new = r.choice(pool) if pool else w + '2'
+            mapping[w] = new
+        return mapping
+
+    def copy_short(self, d, mid_max):
+        r = self.rng
+        text = d['text']
+        n = len(text)
+        for _ in range(10):
+            a = text.find('\n', r.randrange(n)) + 1
+            if a <= 0:
+                continue
+            k = r.randint(2, 14)
+            b = a
+            for _ in range(k):
+                nb = text.find('\n', b + 1)
+                b = n if nb < 0 else nb
+            block = text[a:b]
+            if 60 <= len(block.strip()) <= 1500 and block.count('\n') >= 1:
+                break
+        else:
+            return None
+        mapping = self.rename_map(block)
+        copy = IDENT.sub(lambda m: mapping.get(m.group(0), m.group(0)), block) if mapping else block
+        between = r.choice(['\n', '\n\n', '\n\n\n']) if r.random() < 0.8 else '\n' + text[b + 1:text.find('\n', min(n, b + 1 + r.randint(0, 200)))] + '\n'
+        # the cursor: after the copy's first line (a renamed header), or after a few of its lines
+        lines = copy.split('\n')
+        cut_line = 1 if r.random() < 0.6 else r.randint(1, max(1, len(lines) - 1))
+        head = '\n'.join(lines[:cut_line]) + '\n'
+        rest = '\n'.join(lines[cut_line:])
+        if not rest.strip():
+            return None
+        before = text[max(0, a - r.randint(0, 1200)):a]
+        pre = self.tok.encode_ordinary(before + block + between + head)
+        mid = self.tok.encode_ordinary(rest)[:mid_max]
+        pre = pre[len(pre) - min(len(pre), 640):]
+        if r.random() < 0.5:  # SPM with what follows the original block as the suffix
+            suf = self.tok.encode_ordinary(text[b:b + 600])[:r.choice([0, 16, 64, 128])]
+            ctx = [self.PRE, self.SUF] + suf + [self.MID] + pre
+            return ctx + mid + [self.EOT], [CTX_WEIGHT] * len(ctx) + [1.0] * (len(mid) + 1)
+        return pre + mid, [CTX_WEIGHT] * len(pre) + [1.0] * len(mid)
+
+    def repeat_short(self):
+        """A span (random token ids, or real tokens) and, after some real text, the same span again:
+        the plainest in-context copying signal (loss 1 on the repeat after its first token)."""
+        r = self.rng
+        n = r.randint(6, 48)
+        if r.random() < 0.5:
+            span = [r.randrange(256, self.EOT) for _ in range(n)]
+        else:
+            span = self.plain(self.pick_doc(), n)
+        gap = self.plain(self.pick_doc(), r.randint(0, 160)) if r.random() < 0.7 else []
+        ids = span + gap + span
+        return ids, [CTX_WEIGHT] * (len(span) + len(gap) + 1) + [1.0] * (len(span) - 1)
+
+    def copy_row(self, length, p_copy=0.5, p_plain=0.1, mid_max=160, p_repeat=0.0):
+        ids, w = [], []
+        while len(ids) < length:
+            budget = length - len(ids)
+            x = self.rng.random()
+            s = None
+            if x < p_repeat:
+                s = self.repeat_short()
+            elif x < p_repeat + p_copy:
+                s = self.copy_short(self.pick_doc(), mid_max)
+            elif x < 1 - p_plain:
+                s = self.fim_short(self.pick_doc(), 96)
+            if s is None:
+                p = self.plain(self.pick_doc(), min(budget, 256))
+                s = (p, [1.0] * len(p))
+            ids.extend(s[0]); w.extend(s[1])
+        return ids[:length], w[:length]

@@ -255,6 +255,21 @@ training tokens (larger `TRAIN_MINUTES` / `FIM_MINUTES`; both phases resume), a 
 pretrained model (Qwen2.5-Coder ONNX via "Specter: Download Model…"), which Specter loads through
 the same directory contract.
 
+## In-context copying (tools/model/copy_probe.py)
+
+Whether the model copies from its context, in nats per token on held-out data: `repeat` is a span
+of 60 random token ids followed by the same span (the loss on the first → the second copy; a model
+with induction heads predicts the second copy almost exactly), `nearcopy` the loss on a near-copy
+of a real block written right after it (0–3 identifiers renamed), `plain` ordinary held-out text.
+
+```
+{text('copy_probe.log')}
+```
+
+Where the second copy of a random span costs about as much as the first, the model does not copy
+from its context at all; speculative decoding on near-copies (BENCHMARKS.md, issue 5) and
+completions that reuse names from the file are then limited by the model, not by the drafters.
+
 ## Completion quality (npm run eval)
 
 {keep or 'PLACEHOLDER — filled in by the lead once the TypeScript CLI exists: exact match on bench/tasks/line-completion.jsonl through the Specter runtime, next to the 4-gram baseline above.'}

@@ -82,6 +82,7 @@ for stage in "${STAGES[@]}"; do
       $PY "$HERE/evaluate.py" "$MODEL" --heal --skip-ppl
       $PY "$HERE/evaluate.py" "$MODEL" --psm --skip-ppl
       $PY "$HERE/evaluate.py" "$MODEL" --plain --skip-ppl
+      $PY "$HERE/copy_probe.py" "$MODEL" | tee "$WORK/copy_probe.log"
       $PY "$HERE/plot_loss.py" "$WORK/loss.csv" "$MODEL/loss.png" "$WORK/loss_fim.csv"
       $PY "$HERE/make_card.py" "$MODEL"
       ;;

@@ -35,6 +35,13 @@ ap.add_argument('--fim-phase', action='store_true',
                 help='FIM-dense phase: start from --init (the first phase\'s final checkpoint), rows of short FIM '
                      'samples, loss weighted to the middles (data.Sampler.fim_row), 1024-token rows throughout')
 ap.add_argument('--init', default=os.path.join(WORK, 'ckpt.pt'))
+ap.add_argument('--copy-phase', action='store_true',
+                help='copy phase: start from --init-weights (a model.safetensors), rows that mix near-copies of '
+                     'real blocks (data.CopySampler.copy_row, loss on the copy) with the FIM-dense samples')
+ap.add_argument('--row-tokens', type=int, default=0, help='copy phase: row length (default 1024)')
+ap.add_argument('--p-repeat', type=float, default=0.0, help='copy phase: share of repeated-span samples')
+ap.add_argument('--p-copy', type=float, default=0.5, help='copy phase: share of near-copy samples')
+ap.add_argument('--init-weights', default=os.path.join(HERE, '..', '..', 'models', 'specter-tiny', 'model.safetensors'))
 args = ap.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -48,9 +55,17 @@ decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
 no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
 opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.wd}, {'params': no_decay, 'weight_decay': 0.0}],
                         lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
-sampler = data.Sampler(tok, os.path.join(WORK, 'corpus', 'train.jsonl'), seed=args.seed + 1)
+sampler = (data.CopySampler if args.copy_phase else data.Sampler)(tok, os.path.join(WORK, 'corpus', 'train.jsonl'), seed=args.seed + 1)
 state = {'step': 0, 'elapsed': 0.0, 'tokens': 0}
-if args.fim_phase and not os.path.exists(args.ckpt):
+if args.copy_phase and not os.path.exists(args.ckpt):
+    import numpy as np, safetensors_io
+    sd = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_io.load(args.init_weights).items()}
+    model.load_state_dict(sd, strict=False)
+    missing = [k for k in model.hf_state_dict() if k not in sd]
+    if missing:
+        sys.exit(f'{args.init_weights}: missing {missing}')
+    print(f"copy phase: starting from {args.init_weights} (fresh optimizer)", flush=True)
+elif args.fim_phase and not os.path.exists(args.ckpt):
     ck = torch.load(args.init)
     model.load_state_dict(ck['model'])
     opt.load_state_dict(ck['opt'])
@@ -97,10 +112,12 @@ model.train()
 while state['elapsed'] < budget:
     t0 = time.time()
     frac = state['elapsed'] / budget
-    T = 512 if frac < args.short_frac and not args.fim_phase else 1024
+    T = 512 if frac < args.short_frac and not (args.fim_phase or args.copy_phase) else 1024
+    if args.copy_phase and args.row_tokens:
+        T = args.row_tokens
     B = max(1, args.tokens_per_step // T)
-    if args.fim_phase:
-        made = [sampler.fim_row(T + 1) for _ in range(B)]
+    if args.fim_phase or args.copy_phase:
+        made = [sampler.copy_row(T + 1, p_copy=args.p_copy, p_repeat=args.p_repeat) if args.copy_phase else sampler.fim_row(T + 1) for _ in range(B)]
         rows = torch.tensor([m[0] for m in made], dtype=torch.long)
         weights = torch.tensor([m[1][1:] for m in made], dtype=torch.float32)
     else:
