@@ -46,6 +46,12 @@ export interface CompletionRequest {
   languageId: string;
   prefix: string;
   suffix: string;
+  /**
+   * 'automatic': asked while the user types (and prefetches); parse retries that sample are left
+   * for explicit requests there (see parseRetryLimit). Undefined or 'invoke': the user asked
+   * (Alt+\), or an offline caller (eval, benchmarks).
+   */
+  trigger?: 'automatic' | 'invoke';
 }
 
 export type CompletionResult =
@@ -78,6 +84,16 @@ type Attempt =
 
 /** Temperature of the decodes a parse retry samples (specter.constraints.parseRetries) when completions are greedy. */
 const parseRetryTemperature = 0.8;
+
+/**
+ * Parse retries a request may run. While the user types (trigger 'automatic'), at most one: the
+ * greedy decode without the token the errors start after, or one sample: the sampled ones after it
+ * cost about a third of the keystrokes answered before the next key (BENCHMARKS.md, typing,
+ * session 10). An explicit request runs them all.
+ */
+export function parseRetryLimit(trigger: CompletionRequest['trigger'], parseRetries: number): number {
+  return trigger === 'automatic' ? Math.min(1, parseRetries) : parseRetries;
+}
 
 export class CompletionService {
   settings: SpecterSettings = defaultSettings;
@@ -270,11 +286,15 @@ export class CompletionService {
       // parseRetryTemperature unless completions sample anyway; seeds seed+1…). A retry is shown
       // only when all its lines parse; none does: the first completion, cut back.
       let nParseRetries = 0;
+      /** Retries the trigger left out (an automatic request); an explicit one may do better. */
+      let deferred = false;
       const firstParse = chosen.done ? chosen.parsed.parse : undefined;
       if (chosen.done && nRetries === 0 && firstParse !== undefined && firstParse.errorsFull > 0) {
         const temperature = c.temperature > 0 ? c.temperature : parseRetryTemperature;
         let ban = banAfterParseErrors(chosen, model.tokenizer);
-        const nMax = firstParse.errorsKept > 0 ? settings.constraints.parseRetries : ban !== undefined ? Math.min(1, settings.constraints.parseRetries) : 0;
+        const nWanted = firstParse.errorsKept > 0 ? settings.constraints.parseRetries : ban !== undefined ? Math.min(1, settings.constraints.parseRetries) : 0;
+        const nMax = Math.min(nWanted, parseRetryLimit(request.trigger, settings.constraints.parseRetries));
+        deferred = nMax < nWanted;
         while (nParseRetries < nMax && !signal.aborted) {
           nParseRetries++;
           const next = await attempt(undefined, ban !== undefined ? { ban } : { sample: { temperature, seed: c.seed + nParseRetries } });
@@ -284,6 +304,7 @@ export class CompletionService {
           tAttemptsMs += next.outcome.tTotalMs;
           if (next.parsed.parse?.errorsFull === 0 && next.typed.text.trim() !== '') {
             chosen = next;
+            deferred = false;
             break;
           }
         }
@@ -310,6 +331,7 @@ export class CompletionService {
       };
       if (nRetries > 0) stats.typeRetries = nRetries;
       if (nParseRetries > 0) stats.parseRetries = nParseRetries;
+      if (deferred) stats.parseRetriesDeferred = true;
       if (typed.check !== undefined) stats.typeCheck = typed.check;
       if (outcome.nFinishTokens !== undefined) stats.finishTokens = outcome.nFinishTokens;
       const spec = outcome.speculation;

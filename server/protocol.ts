@@ -160,6 +160,8 @@ export interface CompletionStats {
   typeRetries?: number;
   /** Decodes after the first one, because it had parse errors on its lines (specter.constraints.parseRetries). */
   parseRetries?: number;
+  /** True when an automatic request stopped before parseRetries sampled retries (an explicit request runs them). */
+  parseRetriesDeferred?: boolean;
   /**
    * What the type check (specter.monitor.typeCheck) found on the lines of the completion as
    * decoded, before any cut: no error, errors (then it was cut back), or no answer in time.

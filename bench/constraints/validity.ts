@@ -8,7 +8,7 @@
 // product's stopping rules, speculation), with the monitor off and no time cap; the four variants
 // differ only in specter.constraints.mode and .parseCheck.
 //
-//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--json out.json] [--verbose]
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--json out.json] [--verbose]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFiles, cutPoints } from './common';
@@ -25,6 +25,8 @@ const arg = (name: string): string | undefined => {
 const nPerKind = Number(arg('--n') ?? 60);
 /** specter.constraints.parseRetries for the parse-check columns (default: the setting's default). */
 const parseRetries = arg('--parse-retries') === undefined ? undefined : Number(arg('--parse-retries'));
+/** How the requests are triggered: 'invoke' (default: as Alt+\\ asks) or 'automatic' (as while typing: at most one parse retry). */
+const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';
 
 interface Doc {
   path: string;
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
   let nRetried = 0;
   const complete = async (c: Case, v: Variant): Promise<{ text: string; tokens: number[]; finishTokens: number }> => {
     service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v], ...(parseRetries !== undefined ? { parseRetries } : {}) } };
-    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix });
+    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger });
     if (v === 'check' && r.kind !== 'cancelled' && (r.stats?.parseRetries ?? 0) > 0) nRetried++;
     return r.kind === 'ok' ? { text: r.texts[0] ?? '', tokens: r.tokens, finishTokens: r.stats.finishTokens ?? 0 } : { text: '', tokens: [], finishTokens: r.kind === 'empty' ? (r.stats?.finishTokens ?? 0) : 0 };
   };
@@ -252,7 +254,7 @@ async function main(): Promise<void> {
     completionsChangedByConstraint: pct(nChanged),
     validUnconstrainedButChanged: nValidChanged,
     finishingStep: { completions: nFinished, tokens: nFinishTokens },
-    parseRetries: { setting: parseRetries ?? 'default', completionsDecodedAgain: nRetried },
+    parseRetries: { setting: parseRetries ?? 'default', trigger, completionsDecodedAgain: nRetried },
   };
   console.log(JSON.stringify(result, null, 2));
   const rowsOf = (label: string, t: Tally): string =>

@@ -146,7 +146,9 @@ export class TypingAccelerator<M extends ModelView> {
     }
     if (t.cache) {
       const entry = this.memory.lookup(request);
-      if (entry !== undefined && (!exact || entry.origin === 'model' || entry.origin === 'prefetch')) {
+      // An explicit request takes what the model gave here, unless that run left parse retries
+      // for an explicit request (entry.deferred).
+      if (entry !== undefined && (!exact || ((entry.origin === 'model' || entry.origin === 'prefetch') && entry.deferred !== true))) {
         this.n.cacheHits++;
         if (entry.origin === 'prefetch') this.n.prefetchHits++;
         return this.show(request, entry, tStartMs);
@@ -156,14 +158,14 @@ export class TypingAccelerator<M extends ModelView> {
     // synchronously, before a prefetch could start under it.
     if (this.prefetch.runsFor(request)) {
       const adopted = await this.prefetch.adopt(request, signal);
-      if (adopted !== undefined) {
+      if (adopted !== undefined && !(exact && adopted.deferred === true)) {
         this.n.modelRuns++;
         return this.show(request, adopted, tStartMs);
       }
       if (signal?.aborted === true) return this.cancelled();
     }
     this.prefetch.cancel();
-    return this.runModel(request, signal);
+    return this.runModel({ ...request, trigger }, signal);
   }
 
   /**
@@ -263,10 +265,11 @@ export class TypingAccelerator<M extends ModelView> {
   }
 
   private entryOf(result: CompletionResult, origin: EntryOrigin): CacheEntry | undefined {
-    if (result.kind === 'ok') return { texts: result.texts, origin };
+    const deferred = result.kind !== 'cancelled' && result.stats?.parseRetriesDeferred === true ? { deferred: true as const } : {};
+    if (result.kind === 'ok') return { texts: result.texts, origin, ...deferred };
     // The model wrote nothing, or the parse check withheld what it wrote: deterministic answers
     // worth remembering (the same text around the cursor gets the same one); other empties are not.
-    if (result.kind === 'empty' && (result.reason.startsWith(nothingReason) || result.reason.startsWith(withheldReason))) return { texts: [], origin };
+    if (result.kind === 'empty' && (result.reason.startsWith(nothingReason) || result.reason.startsWith(withheldReason))) return { texts: [], origin, ...deferred };
     return undefined;
   }
 

@@ -23,6 +23,8 @@ export interface CacheEntry {
   /** The suggestions (several with multi-draft); empty when the model produced nothing here. */
   texts: string[];
   origin: EntryOrigin;
+  /** The run was automatic and left sampled parse retries to an explicit request (CompletionStats.parseRetriesDeferred). */
+  deferred?: true;
 }
 
 /** Suggestions as shown at a state: the cursor sits after `prefix`, before `suffix`. */

@@ -148,7 +148,7 @@ export class Prefetcher<M extends ModelView> {
     if (this.hooks.userBusy() || this.running !== undefined || !this.hooks.enabled()) return;
     this.counts.nStarted++;
     const controller = new AbortController();
-    const done = this.hooks.track(this.backend.complete(request, controller.signal)).then(
+    const done = this.hooks.track(this.backend.complete({ ...request, trigger: 'automatic' }, controller.signal)).then(
       (result) => {
         const entry = this.hooks.entryOf(result);
         if (entry === undefined) {

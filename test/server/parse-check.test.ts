@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
 import { startService, type ServiceUnderTest } from './service-helpers';
+import type { CompletionStats } from '../../server/protocol';
 
 const checker = new ParseChecker(() => undefined);
 /** Every character offset is a token boundary here. */
@@ -191,5 +192,35 @@ describe('tree-sitter check in the completion service (real model)', () => {
     assert.ok(nRetried > 0, 'no completion was decoded again');
     assert.ok(nUnmendable > 0, 'no completion that cutting back could not mend');
     t.diagnostic(`${nRetried} of ${prompts.length} completions decoded again (${nUnmendable} that cutting back could not mend), ${nTaken} of those shown`);
+  });
+
+  it('while typing (trigger automatic) at most one parse retry runs; a completion that needed more is marked deferred, and an explicit request runs them', async () => {
+    let nDeferred = 0;
+    for (const p of prompts) {
+      const explicit = await sut.service.complete(p);
+      const automatic = await sut.service.complete({ ...p, trigger: 'automatic' });
+      const statsOf = (r: typeof explicit): CompletionStats | undefined => (r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined);
+      const textOf = (r: typeof explicit): string => (r.kind === 'ok' ? (r.texts[0] ?? '') : '');
+      const e = statsOf(explicit);
+      const a = statsOf(automatic);
+      assert.ok((a?.parseRetries ?? 0) <= 1, `${p.uri}: ${a?.parseRetries} retries while typing`);
+      assert.equal(e?.parseRetriesDeferred, undefined, `${p.uri}: an explicit request defers nothing`);
+      if ((e?.parseRetries ?? 0) <= 1) {
+        // The retries an explicit request ran, an automatic one runs too: the same completion.
+        assert.equal(textOf(automatic), textOf(explicit), `${p.uri}`);
+        assert.equal(a?.parseRetriesDeferred, undefined, `${p.uri}: nothing was left out`);
+        continue;
+      }
+      // The explicit request needed its sampled retries: the automatic one stopped after the first,
+      // which failed for it as it did for the explicit request, and shows the first completion.
+      nDeferred++;
+      assert.equal(a?.parseRetries, 1, `${p.uri}`);
+      assert.equal(a?.parseRetriesDeferred, true, `${p.uri}: not marked deferred`);
+      sut.service.settings = { ...sut.service.settings, constraints: { ...sut.service.settings.constraints, parseRetries: 0 } };
+      const once = await sut.service.complete(p);
+      sut.service.settings = { ...sut.service.settings, constraints: { ...sut.service.settings.constraints, parseRetries: 2 } };
+      assert.equal(textOf(automatic), textOf(once), `${p.uri}: the automatic request did not keep the first completion`);
+    }
+    assert.ok(nDeferred > 0, 'no completion needed the sampled retries');
   });
 });

@@ -170,6 +170,41 @@ describe('TypingAccelerator', () => {
     assert.equal(backend.nCalls, nCalls + 1, 'only the new state ran the model');
   });
 
+  it('the trigger reaches the backend; an explicit request reruns a state whose automatic run left parse retries to it, and takes other answers from the cache', async () => {
+    const { acc, backend } = setup({ prefetch: false });
+    const triggers: (string | undefined)[] = [];
+    const complete = backend.complete.bind(backend);
+    backend.complete = async (r, signal) => {
+      triggers.push(r.trigger);
+      const out = await complete(r, signal);
+      // The scripted model's answer after `function a` had parse errors that only sampled retries might mend.
+      return out.kind === 'ok' && r.prefix === 'function a' && r.trigger === 'automatic' ? { ...out, stats: { ...out.stats, parseRetries: 1, parseRetriesDeferred: true } } : out;
+    };
+    await acc.complete(req('function a'));
+    assert.deepEqual(triggers, ['automatic']);
+    // Automatic again: the cached answer, deferred or not.
+    const cached = await acc.complete(req('function a'));
+    assert.equal(cached.kind === 'ok' ? cached.stats.stopReason : '', 'cache');
+    assert.equal(backend.nCalls, 1);
+    const explicit = await acc.complete(req('function a'), undefined, 'invoke');
+    assert.equal(backend.nCalls, 2, 'the deferred entry did not satisfy the explicit request');
+    assert.deepEqual(triggers, ['automatic', 'invoke']);
+    assert.deepEqual(texts(explicit), [backend.fresh('function a')]);
+    // The explicit run stored a complete answer: the next explicit request is a cache hit.
+    const again = await acc.complete(req('function a'), undefined, 'invoke');
+    assert.equal(again.kind === 'ok' ? again.stats.stopReason : '', 'cache');
+    assert.equal(backend.nCalls, 2);
+    // A state whose automatic run deferred nothing serves explicit requests from the cache.
+    const other = 'function add(a, b) {\n  re';
+    acc.documentChanged('file:///s.ts', other);
+    await acc.complete(req(other));
+    const nCalls = backend.nCalls;
+    assert.equal(nCalls, 3, 'a model run, not typing-through');
+    const hit = await acc.complete(req(other), undefined, 'invoke');
+    assert.equal(hit.kind === 'ok' ? hit.stats.stopReason : '', 'cache');
+    assert.equal(backend.nCalls, nCalls);
+  });
+
   it('prefetches the state after acceptance and serves it from the cache', async () => {
     const { acc, backend, timers } = setup();
     const first = await acc.complete(req('function a'));
