@@ -29,6 +29,7 @@ import { makeStopCriteria, type MultilinePolicy } from './engine/stopping';
 import { CopySpecDrafter } from './engine/copyspec';
 import type { Drafter } from './engine/drafter';
 import { createDrafters } from './engine/speculation';
+import { PrefixDrafter } from './engine/prefix-drafter';
 import { DocumentHistory, type HistorySink } from './history';
 import type { NGramIndex } from './engine/ngram';
 import { completeDrafts, createSharedNGramIndex, type DraftsResult } from './engine/superposed-drafts';
@@ -223,16 +224,20 @@ export class CompletionService {
       };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      /** One decode with its checks; `cursorNames`: the member access at the cursor may take only these. */
-      const attempt = async (cursorNames?: readonly string[], retry?: { ban?: Ban; sample?: { temperature: number; seed: number } }): Promise<Attempt> => {
+      /**
+       * One decode with its checks; `cursorNames`: the member access at the cursor may take only
+       * these. `retry.prefix`: tokens this decode is known to begin with (drafted first).
+       */
+      const attempt = async (cursorNames?: readonly string[], retry?: { ban?: Ban; prefix?: readonly number[]; sample?: { temperature: number; seed: number } }): Promise<Attempt> => {
         const monitor = this.monitorFor(req, model, settings, healing?.text, cursorNames);
         const grammar = await this.grammarFor(req, model, settings);
         const banned = retry?.ban !== undefined ? new BanConstraint([retry.ban]) : undefined;
         const parts = [healing !== undefined ? new HealConstraint(model.tokenizer, healing) : undefined, grammar, monitor, banned].filter((c): c is Constraint => c !== undefined);
         const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
+        const these = retry?.prefix !== undefined && retry.prefix.length > 0 ? [new PrefixDrafter(retry.prefix), ...drafters] : drafters;
         const outcome = await decode(model.lm, model.tokenizer, {
           ...(constraint !== undefined ? { constraint } : {}),
-          ...(drafters.length > 0 ? { drafters, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
+          ...(these.length > 0 ? { drafters: these, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
           prompt: promptIds,
           maxTokens: c.maxTokens,
           sampling: { temperature: retry?.sample?.temperature ?? c.temperature, topP: c.topP },
@@ -297,7 +302,9 @@ export class CompletionService {
         deferred = nMax < nWanted;
         while (nParseRetries < nMax && !signal.aborted) {
           nParseRetries++;
-          const next = await attempt(undefined, ban !== undefined ? { ban } : { sample: { temperature, seed: c.seed + nParseRetries } });
+          // Up to the banned token the greedy retry repeats the first decode: draft that part.
+          const first = chosen.outcome.tokens;
+          const next = await attempt(undefined, ban !== undefined ? { ban, ...(c.temperature === 0 ? { prefix: first.slice(0, ban.at) } : {}) } : { sample: { temperature, seed: c.seed + nParseRetries } });
           ban = undefined;
           if (next.outcome.kind === 'cancelled') return this.cancelled();
           if (!next.done) break;

@@ -11,6 +11,8 @@ import { decode, type DecodeOutcome } from '../../server/engine/decode';
 import { suppressIds } from '../../server/engine/processors';
 import { createRng } from '../../server/engine/rng';
 import { createDrafters } from '../../server/engine/speculation';
+import { BanConstraint } from '../../server/engine/constraints/ban';
+import { PrefixDrafter } from '../../server/engine/prefix-drafter';
 import type { CompletionRequest } from '../../server/completion-service';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
@@ -77,5 +79,45 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     // The proof must exercise speculation, not pass because nothing was ever drafted.
     assert.ok(nAcceptedTotal > 100, `only ${nAcceptedTotal} of ${nDraftedTotal} drafted tokens accepted`);
     for (const d of drafters) assert.ok(d.stats.nAccepted > 20, `${d.name}: ${d.stats.nAccepted} of ${d.stats.nDrafted} drafted tokens accepted`);
+  });
+
+  it('a retry that bans a token repeats the first decode up to it; drafting that prefix changes no token and takes fewer passes', async (t) => {
+    const model = await sut.host.acquire();
+    assert.ok(model);
+    let nPassesPlain = 0;
+    let nPassesDrafted = 0;
+    for (const task of line.slice(110, 150)) {
+      const ids = sut.service.promptIds(model, { uri: task.path, languageId: task.language, prefix: task.prefix, suffix: task.suffix });
+      const run = (ban?: { at: number; token: number }, prefix?: number[]): Promise<DecodeOutcome> =>
+        decode(model.lm, model.tokenizer, {
+          prompt: ids,
+          maxTokens: 24,
+          sampling: { temperature: 0, topP: 1 },
+          rng: createRng(0),
+          stops: [],
+          processors: [suppressIds(model.tokenizer.stopIds)],
+          ...(ban !== undefined ? { constraint: new BanConstraint([ban]) } : {}),
+          ...(prefix !== undefined ? { drafters: [new PrefixDrafter(prefix)], speculation: { maxDraftTokens: 16 } } : {}),
+        });
+      const first = await run();
+      assert.equal(first.kind, 'done');
+      if (first.kind !== 'done') continue;
+      const at = Math.floor(first.tokens.length / 2);
+      const token = first.tokens[at];
+      assert.ok(token !== undefined);
+      const plain = await run({ at, token });
+      const drafted = await run({ at, token }, first.tokens.slice(0, at));
+      assert.equal(plain.kind, 'done');
+      assert.equal(drafted.kind, 'done');
+      if (plain.kind !== 'done' || drafted.kind !== 'done') continue;
+      assert.deepEqual(plain.tokens.slice(0, at), first.tokens.slice(0, at), `${task.id}: the retry departs before the ban`);
+      assert.notEqual(plain.tokens[at], token, `${task.id}: the banned token was written`);
+      assert.deepEqual(drafted.tokens, plain.tokens, `${task.id}: drafting the prefix changed the retry`);
+      assert.equal(drafted.text, plain.text);
+      nPassesPlain += plain.nForwardDecode;
+      nPassesDrafted += drafted.nForwardDecode;
+    }
+    assert.ok(nPassesDrafted < nPassesPlain * 0.75, `${nPassesDrafted} passes with the prefix drafted against ${nPassesPlain} without`);
+    t.diagnostic(`decode passes of 40 retries: ${nPassesPlain} without the prefix drafted, ${nPassesDrafted} with it`);
   });
 });

@@ -4,6 +4,7 @@ import { CopySpecDrafter } from '../../server/engine/copyspec';
 import { emptyDrafterStats, type Drafter } from '../../server/engine/drafter';
 import { findPromptMatch, PromptLookupDrafter } from '../../server/engine/prompt-lookup';
 import { DraftScheduler } from '../../server/engine/speculation';
+import { PrefixDrafter } from '../../server/engine/prefix-drafter';
 
 const ids = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 const str = (xs: readonly number[]): string => String.fromCharCode(...xs);
@@ -155,5 +156,33 @@ describe('draft scheduler adaptivity', () => {
     scheduler.feedback(p, 0, 2);
     assert.equal(scheduler.propose([0, 0, 0, 0, 0], 100), undefined);
     assert.ok(scheduler.propose([0, 0, 0, 0, 0, 0], 100) !== undefined);
+  });
+});
+
+describe('retry prefix (parse retries)', () => {
+  const prompt = [7, 8, 9];
+  const earlier = [1, 2, 3, 4, 5];
+  const cases: { name: string; generated: number[]; nMax: number; expected: number[] }[] = [
+    { name: 'at the start: the earlier tokens, up to nMax', generated: [], nMax: 3, expected: [1, 2, 3] },
+    { name: 'all of them when nMax allows', generated: [], nMax: 16, expected: [1, 2, 3, 4, 5] },
+    { name: 'following along: the rest', generated: [1, 2], nMax: 16, expected: [3, 4, 5] },
+    { name: 'the prefix written in full: nothing more', generated: [1, 2, 3, 4, 5], nMax: 16, expected: [] },
+    { name: 'past it: nothing', generated: [1, 2, 3, 4, 5, 6], nMax: 16, expected: [] },
+    { name: 'departed from it: nothing', generated: [1, 9], nMax: 16, expected: [] },
+    { name: 'nMax 0: nothing', generated: [], nMax: 0, expected: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const d = new PrefixDrafter(earlier);
+      d.begin(prompt);
+      assert.deepEqual(d.draft([...prompt, ...c.generated], c.nMax), c.expected);
+    });
+  }
+  it('positions count from the prompt given to begin', () => {
+    const d = new PrefixDrafter(earlier);
+    d.begin([7]);
+    assert.deepEqual(d.draft([7, 1, 2], 2), [3, 4]);
+    d.begin([7, 8, 9, 10]);
+    assert.deepEqual(d.draft([7, 8, 9, 10], 2), [1, 2]);
   });
 });
