@@ -88,9 +88,9 @@ const parseRetryTemperature = 0.8;
 
 /**
  * Parse retries a request may run. While the user types (trigger 'automatic'), at most one: the
- * greedy decode without the token the errors start after, or one sample: the sampled ones after it
- * cost about a third of the keystrokes answered before the next key (BENCHMARKS.md, typing,
- * session 10). An explicit request runs them all.
+ * greedy decode without the token the errors start after, or one sample. The sampled ones after it
+ * buy 2.5 validity points for the slowest completions' time (BENCHMARKS.md, constraints, session
+ * 11); an explicit request, which the user waits for, runs them all.
  */
 export function parseRetryLimit(trigger: CompletionRequest['trigger'], parseRetries: number): number {
   return trigger === 'automatic' ? Math.min(1, parseRetries) : parseRetries;

@@ -183,10 +183,20 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   // Completions of the default column (relative check) that were decoded again (parse retries).
   let nRetried = 0;
+  /** Time per completion of the default column (all its decodes and checks), ms: all, and those decoded again. */
+  const tCheckMs: number[] = [];
+  const tRetriedMs: number[] = [];
   const complete = async (c: Case, v: Variant): Promise<{ text: string; tokens: number[]; finishTokens: number }> => {
     service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v], ...(parseRetries !== undefined ? { parseRetries } : {}) } };
     const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger });
-    if (v === 'check' && r.kind !== 'cancelled' && (r.stats?.parseRetries ?? 0) > 0) nRetried++;
+    if (v === 'check' && r.kind !== 'cancelled') {
+      const ms = r.stats?.totalMs;
+      if (ms !== undefined) tCheckMs.push(ms);
+      if ((r.stats?.parseRetries ?? 0) > 0) {
+        nRetried++;
+        if (ms !== undefined) tRetriedMs.push(ms);
+      }
+    }
     return r.kind === 'ok' ? { text: r.texts[0] ?? '', tokens: r.tokens, finishTokens: r.stats.finishTokens ?? 0 } : { text: '', tokens: [], finishTokens: r.kind === 'empty' ? (r.stats?.finishTokens ?? 0) : 0 };
   };
   for (const c of cases) {
@@ -255,6 +265,8 @@ async function main(): Promise<void> {
     validUnconstrainedButChanged: nValidChanged,
     finishingStep: { completions: nFinished, tokens: nFinishTokens },
     parseRetries: { setting: parseRetries ?? 'default', trigger, completionsDecodedAgain: nRetried },
+    // Timings vary with the machine's load; compare runs made back to back.
+    completionMs: { all: spread(tCheckMs), decodedAgain: spread(tRetriedMs) },
   };
   console.log(JSON.stringify(result, null, 2));
   const rowsOf = (label: string, t: Tally): string =>
@@ -270,6 +282,13 @@ ${rowsOf('no completion is invalid too', byEmpty['empty invalid'])}
   const out = arg('--json');
   if (out !== undefined) writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   await service.shutdown();
+}
+
+/** p50 / p95 / max of a list of milliseconds, rounded. */
+function spread(ms: number[]): { n: number; p50: number; p95: number; max: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+  return { n: sorted.length, p50: at(0.5), p95: at(0.95), max: Math.round(sorted[sorted.length - 1] ?? 0) };
 }
 
 void main();
