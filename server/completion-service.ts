@@ -48,9 +48,9 @@ export interface CompletionRequest {
   prefix: string;
   suffix: string;
   /**
-   * 'automatic': asked while the user types (and prefetches); parse retries that sample are left
-   * for explicit requests there (see parseRetryLimit). Undefined or 'invoke': the user asked
-   * (Alt+\), or an offline caller (eval, benchmarks).
+   * 'automatic': asked while the user types (and prefetches): at most one parse retry runs
+   * (parseRetryLimit). Undefined or 'invoke': the user asked (Alt+\), or an offline caller
+   * (eval, benchmarks): all of specter.constraints.parseRetries.
    */
   trigger?: 'automatic' | 'invoke';
 }
@@ -300,11 +300,11 @@ export class CompletionService {
         const nWanted = firstParse.errorsKept > 0 ? settings.constraints.parseRetries : ban !== undefined ? Math.min(1, settings.constraints.parseRetries) : 0;
         const nMax = Math.min(nWanted, parseRetryLimit(request.trigger, settings.constraints.parseRetries));
         deferred = nMax < nWanted;
+        // Up to the banned token a greedy retry repeats the first decode: it drafts that part.
+        const prefix = ban !== undefined && c.temperature === 0 ? chosen.outcome.tokens.slice(0, ban.at) : undefined;
         while (nParseRetries < nMax && !signal.aborted) {
           nParseRetries++;
-          // Up to the banned token the greedy retry repeats the first decode: draft that part.
-          const first = chosen.outcome.tokens;
-          const next = await attempt(undefined, ban !== undefined ? { ban, ...(c.temperature === 0 ? { prefix: first.slice(0, ban.at) } : {}) } : { sample: { temperature, seed: c.seed + nParseRetries } });
+          const next = await attempt(undefined, ban !== undefined ? { ban, ...(prefix !== undefined ? { prefix } : {}) } : { sample: { temperature, seed: c.seed + nParseRetries } });
           ban = undefined;
           if (next.outcome.kind === 'cancelled') return this.cancelled();
           if (!next.done) break;

@@ -160,7 +160,7 @@ export interface CompletionStats {
   typeRetries?: number;
   /** Decodes after the first one, because it had parse errors on its lines (specter.constraints.parseRetries). */
   parseRetries?: number;
-  /** True when an automatic request stopped before parseRetries sampled retries (an explicit request runs them). */
+  /** True when an automatic request stopped short of the parse retries an explicit request would run, none of its own having parsed. */
   parseRetriesDeferred?: boolean;
   /**
    * What the type check (specter.monitor.typeCheck) found on the lines of the completion as
