@@ -20,6 +20,12 @@ export interface TypingBenchOptions {
   seed?: number;
   /** The naive configuration's fixed debounce, ms. */
   naiveDebounceMs?: number;
+  /**
+   * Specter's debounce, fixed at this many ms (as `specter.debounceMs` would) instead of adaptive.
+   * The adaptive debounce feeds on measured latency and switches rhythm from run to run; a fixed
+   * one asks at the same keystrokes whatever the code under test, for A/B comparisons.
+   */
+  specterDebounceMs?: number;
   /** `specter.*` settings for both configurations (e.g. `{ monitor: { enabled: false } }`); the naive one turns the typing layer off on top. */
   settings?: Record<string, unknown>;
   log?: (line: string) => void;
@@ -112,7 +118,7 @@ export async function runTypingBench(opts: TypingBenchOptions = {}): Promise<Typ
   });
 
   const sides: Side[] = [
-    { name: 'specter', client: await startClient(serverPath, settings), debounce: { kind: 'adaptive' }, outcomes: [] },
+    { name: 'specter', client: await startClient(serverPath, settings), debounce: opts.specterDebounceMs !== undefined ? { kind: 'fixed', ms: opts.specterDebounceMs } : { kind: 'adaptive' }, outcomes: [] },
     {
       name: 'naive',
       client: await startClient(serverPath, { ...settings, typing: { ...typing, cache: false, typeThrough: false, prefetch: false, reuse: false } }),
@@ -272,8 +278,9 @@ export function typingTable(r: TypingBenchResult): string {
 }
 
 /**
- * `npm run bench -- typing [--json] [--reps N] [--chars N] [--seed S] [--server PATH] [--set key=json …] [--memory-minutes M]`.
+ * `npm run bench -- typing [--json] [--reps N] [--chars N] [--seed S] [--server PATH] [--set key=json …] [--specter-debounce MS] [--memory-minutes M]`.
  * `--set` changes a `specter.*` setting for both configurations, e.g. `--set monitor.enabled=false`.
+ * `--specter-debounce` fixes Specter's debounce (TypingBenchOptions.specterDebounceMs).
  */
 export async function typingBenchMain(args: readonly string[]): Promise<void> {
   const value = (flag: string): string | undefined => {
@@ -287,6 +294,8 @@ export async function typingBenchMain(args: readonly string[]): Promise<void> {
   if (chars !== undefined) opts.nChars = Number(chars);
   const seed = value('--seed');
   if (seed !== undefined) opts.seed = Number(seed);
+  const debounce = value('--specter-debounce');
+  if (debounce !== undefined) opts.specterDebounceMs = Number(debounce);
   const sets = args.flatMap((a, i) => (a === '--set' && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
   if (sets.length > 0) {
     const settings: Record<string, unknown> = {};
@@ -335,13 +344,15 @@ export async function typingBenchMain(args: readonly string[]): Promise<void> {
     result.reps === undefined
       ? ''
       : ` ${result.reps.length} repetitions (fresh servers each); figures are medians over them. Per repetition, Specter/naive p50: ${result.reps.map((x) => ratio(x.p50Ratio, 1)).join(', ')}; CPU per key: ${result.reps.map((x) => ratio(x.cpuRatio, 1)).join(', ')} (median ${ratio(result.cpuRatioMedian ?? NaN, 1)}).`;
-  const setLine = sets.length === 0 ? '' : ` Settings for both: ${sets.map((x) => `\`${x}\``).join(', ')}.`;
+  const setLine =
+    (sets.length === 0 ? '' : ` Settings for both: ${sets.map((x) => `\`${x}\``).join(', ')}.`) +
+    (opts.specterDebounceMs === undefined ? '' : ` Specter's debounce fixed at ${opts.specterDebounceMs} ms (not adaptive).`);
   updateBenchmarksMd(
     'typing',
     [
       '## Typing-trace replay (issue 6)',
       '',
-      `\`npm run bench -- typing${reps > 1 ? ` --reps ${reps}` : ''}${sets.map((x) => ` --set ${x}`).join('')}\` — ${machineLine()}. ${result.traces.map((t) => `${t.name}: ${t.nChars} chars, ${t.nKeys} keys`).join('; ')}.${repLine}${setLine}`,
+      `\`npm run bench -- typing${reps > 1 ? ` --reps ${reps}` : ''}${sets.map((x) => ` --set ${x}`).join('')}${opts.specterDebounceMs === undefined ? '' : ` --specter-debounce ${opts.specterDebounceMs}`}\` — ${machineLine()}. ${result.traces.map((t) => `${t.name}: ${t.nChars} chars, ${t.nKeys} keys`).join('; ')}.${repLine}${setLine}`,
       '',
       typingTable(result),
       '',
