@@ -5,8 +5,7 @@ import { CopySpecDrafter } from './copyspec';
 import { emptyDrafterStats, recordDraft, summarize, type Drafter, type DrafterStats, type DrafterSummary } from './drafter';
 import { TableDrafter, type DraftTable } from './draft-table';
 import { PromptLookupDrafter } from './prompt-lookup';
-
-export type DrafterName = 'copyspec' | 'prompt-lookup' | 'table';
+import type { DrafterName } from '../protocol';
 
 export interface DrafterSettings {
   /** Priority order. */
