@@ -11,7 +11,7 @@
 //   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--json out.json] [--verbose]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchFiles, cutPoints } from './common';
+import { benchFiles, cutPoints, percentile } from './common';
 import { checkCompletion, ParseChecker } from '../../server/grammar/parse-check';
 import type { SpecterSettings } from '../../server/protocol';
 import { countParseErrors, parserFor } from './parse-errors';
@@ -285,10 +285,9 @@ ${rowsOf('no completion is invalid too', byEmpty['empty invalid'])}
 }
 
 /** p50 / p95 / max of a list of milliseconds, rounded. */
-function spread(ms: number[]): { n: number; p50: number; p95: number; max: number } {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-  return { n: sorted.length, p50: at(0.5), p95: at(0.95), max: Math.round(sorted[sorted.length - 1] ?? 0) };
+function spread(ms: readonly number[]): { n: number; p50: number; p95: number; max: number } {
+  const at = (p: number): number => (ms.length === 0 ? 0 : Math.round(percentile(ms, p)));
+  return { n: ms.length, p50: at(50), p95: at(95), max: at(100) };
 }
 
 void main();

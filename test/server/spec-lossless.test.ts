@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decode, type DecodeOutcome } from '../../server/engine/decode';
+import { decode, type DecodeOutcome, type DecodeRequest } from '../../server/engine/decode';
 import { suppressIds } from '../../server/engine/processors';
 import { createRng } from '../../server/engine/rng';
 import { createDrafters } from '../../server/engine/speculation';
 import { BanConstraint } from '../../server/engine/constraints/ban';
 import { PrefixDrafter } from '../../server/engine/prefix-drafter';
 import type { CompletionRequest } from '../../server/completion-service';
+import type { LoadedModel } from '../../server/runtime/load-model';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
 interface Task { id: string; language: string; path: string; prefix: string; suffix: string }
@@ -37,6 +38,19 @@ const line = readTasks('line-completion.jsonl');
 const block = readTasks('block-completion.jsonl');
 const prompts: Task[] = [...line.slice(0, 110), ...block.slice(0, 50), ...repetitive(block.slice(50), 40)];
 
+/** Greedy, 24 tokens, no early stop on end tokens (every prompt decodes the full length). */
+function greedy(model: LoadedModel, ids: number[], extra: Partial<DecodeRequest> = {}): Promise<DecodeOutcome> {
+  return decode(model.lm, model.tokenizer, {
+    prompt: ids,
+    maxTokens: 24,
+    sampling: { temperature: 0, topP: 1 },
+    rng: createRng(0),
+    stops: [],
+    processors: [suppressIds(model.tokenizer.stopIds)],
+    ...extra,
+  });
+}
+
 describe('speculative greedy decoding is lossless on the real model', () => {
   let sut: ServiceUnderTest;
   before(async () => {
@@ -55,17 +69,7 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     for (const task of prompts) {
       const request: CompletionRequest = { uri: task.path, languageId: task.language, prefix: task.prefix, suffix: task.suffix };
       const ids = sut.service.promptIds(model, request);
-      // No early stop on end tokens, so every prompt decodes the full length in both modes.
-      const run = (withDrafters: boolean): Promise<DecodeOutcome> =>
-        decode(model.lm, model.tokenizer, {
-          prompt: ids,
-          maxTokens: 24,
-          sampling: { temperature: 0, topP: 1 },
-          rng: createRng(0),
-          stops: [],
-          processors: [suppressIds(model.tokenizer.stopIds)],
-          ...(withDrafters ? { drafters, speculation: { maxDraftTokens: 16 } } : {}),
-        });
+      const run = (withDrafters: boolean): Promise<DecodeOutcome> => greedy(model, ids, withDrafters ? { drafters, speculation: { maxDraftTokens: 16 } } : {});
       const plain = await run(false);
       const spec = await run(true);
       assert.equal(plain.kind, 'done');
@@ -89,13 +93,7 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     for (const task of line.slice(110, 150)) {
       const ids = sut.service.promptIds(model, { uri: task.path, languageId: task.language, prefix: task.prefix, suffix: task.suffix });
       const run = (ban?: { at: number; token: number }, prefix?: number[]): Promise<DecodeOutcome> =>
-        decode(model.lm, model.tokenizer, {
-          prompt: ids,
-          maxTokens: 24,
-          sampling: { temperature: 0, topP: 1 },
-          rng: createRng(0),
-          stops: [],
-          processors: [suppressIds(model.tokenizer.stopIds)],
+        greedy(model, ids, {
           ...(ban !== undefined ? { constraint: new BanConstraint([ban]) } : {}),
           ...(prefix !== undefined ? { drafters: [new PrefixDrafter(prefix)], speculation: { maxDraftTokens: 16 } } : {}),
         });

@@ -12,12 +12,11 @@ Usage: copy_probe.py MODEL_DIR_OR_CHECKPOINT [...]   (a directory with model.saf
 train.py checkpoint .pt).  Fixed seeds, so runs are comparable.
 """
 import json, os, random, sys
-import numpy as np
 import torch
 import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import bpe, data, safetensors_io
+import bpe, data, draft_table
 from model import LlamaForCausalLM
 
 ROOT = os.path.join(HERE, '..', '..')
@@ -25,17 +24,11 @@ HELDOUT = os.path.join(HERE, 'work', 'corpus', 'heldout.jsonl')
 
 
 def load(path):
-    if path.endswith('.pt'):
-        ck = torch.load(path, map_location='cpu')
-        m = LlamaForCausalLM(ck['config'])
-        m.load_state_dict(ck['model'])
-    else:
-        cfg = json.load(open(os.path.join(path, 'config.json')))
-        keys = ('vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads',
-                'num_key_value_heads', 'head_dim', 'max_position_embeddings', 'rms_norm_eps', 'rope_theta')
-        m = LlamaForCausalLM({k: cfg[k] for k in keys})
-        sd = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_io.load(os.path.join(path, 'model.safetensors')).items()}
-        m.load_state_dict(sd, strict=False)
+    if not path.endswith('.pt'):
+        return draft_table.load_model(path)[0]
+    ck = torch.load(path, map_location='cpu')
+    m = LlamaForCausalLM(ck['config'])
+    m.load_state_dict(ck['model'])
     return m.eval()
 
 

@@ -125,20 +125,23 @@ class Sampler:
             ctx = [self.PRE] + pre + [self.SUF] + suf + [self.MID]
         return ctx + mid + [self.EOT], [CTX_WEIGHT] * len(ctx) + [1.0] * (len(mid) + 1)
 
-    def fim_row(self, length, p_plain=0.1, mid_max=96):
-        """A row for the FIM-dense phase: short FIM samples packed back to back (and a few plain
-        windows so next-token prediction is not forgotten, weight 1 on every token)."""
+    def packed_row(self, length, sample):
+        """Weighted samples packed back to back: sample() gives (ids, weights) or None, and None
+        stands for a plain window (weight 1 on every token)."""
         ids, w = [], []
         while len(ids) < length:
             budget = length - len(ids)
-            s = None
-            if self.rng.random() >= p_plain:
-                s = self.fim_short(self.pick_doc(), mid_max)
+            s = sample()
             if s is None:
                 p = self.plain(self.pick_doc(), min(budget, 256))
                 s = (p, [1.0] * len(p))
             ids.extend(s[0]); w.extend(s[1])
         return ids[:length], w[:length]
+
+    def fim_row(self, length, p_plain=0.1, mid_max=96):
+        """A row for the FIM-dense phase: short FIM samples packed back to back (and a few plain
+        windows so next-token prediction is not forgotten, weight 1 on every token)."""
+        return self.packed_row(length, lambda: self.fim_short(self.pick_doc(), mid_max) if self.rng.random() >= p_plain else None)
 
     def row(self, length):
         out = []
@@ -251,19 +254,14 @@ class CopySampler(Sampler):
         return ids, [CTX_WEIGHT] * (len(span) + len(gap) + 1) + [1.0] * (len(span) - 1)
 
     def copy_row(self, length, p_copy=0.5, p_plain=0.1, mid_max=160, p_repeat=0.0):
-        ids, w = [], []
-        while len(ids) < length:
-            budget = length - len(ids)
+        """Repeated spans, near-copies, FIM-dense samples and plain windows, in these shares."""
+        def sample():
             x = self.rng.random()
-            s = None
             if x < p_repeat:
-                s = self.repeat_short()
-            elif x < p_repeat + p_copy:
-                s = self.copy_short(self.pick_doc(), mid_max)
-            elif x < 1 - p_plain:
-                s = self.fim_short(self.pick_doc(), 96)
-            if s is None:
-                p = self.plain(self.pick_doc(), min(budget, 256))
-                s = (p, [1.0] * len(p))
-            ids.extend(s[0]); w.extend(s[1])
-        return ids[:length], w[:length]
+                return self.repeat_short()
+            if x < p_repeat + p_copy:
+                return self.copy_short(self.pick_doc(), mid_max)
+            if x < 1 - p_plain:
+                return self.fim_short(self.pick_doc(), 96)
+            return None
+        return self.packed_row(length, sample)

@@ -58,12 +58,8 @@ opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.wd}, {'params': 
 sampler = (data.CopySampler if args.copy_phase else data.Sampler)(tok, os.path.join(WORK, 'corpus', 'train.jsonl'), seed=args.seed + 1)
 state = {'step': 0, 'elapsed': 0.0, 'tokens': 0}
 if args.copy_phase and not os.path.exists(args.ckpt):
-    import numpy as np, safetensors_io
-    sd = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_io.load(args.init_weights).items()}
-    model.load_state_dict(sd, strict=False)
-    missing = [k for k in model.hf_state_dict() if k not in sd]
-    if missing:
-        sys.exit(f'{args.init_weights}: missing {missing}')
+    import safetensors_io
+    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in safetensors_io.load(args.init_weights).items()})
     print(f"copy phase: starting from {args.init_weights} (fresh optimizer)", flush=True)
 elif args.fim_phase and not os.path.exists(args.ckpt):
     ck = torch.load(args.init)
