@@ -242,7 +242,7 @@ export class CompletionService {
           maxTokens: c.maxTokens,
           sampling: { temperature: retry?.sample?.temperature ?? c.temperature, topP: c.topP },
           rng: createRng(retry?.sample?.seed ?? c.seed),
-          stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+          stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, stopLoops: c.stopLoops, signal }),
           signal,
         });
         const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
@@ -429,7 +429,7 @@ export class CompletionService {
       alpha: this.settings.drafts.alpha,
       ngram: this.userCodeFor(model).index,
       ...(healing === undefined ? {} : { firstStep: [healingMask(model.tokenizer, healing)] }),
-      stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, signal }),
+      stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, stopLoops: c.stopLoops, signal }),
       signal,
       ...(onProgress === undefined ? {} : { onProgress: (drafts) => onProgress(drafts.map((d) => ({ text: unhealText(healing, d.text) ?? '', done: d.done }))) }),
     });

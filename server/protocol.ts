@@ -22,6 +22,8 @@ export interface SpecterSettings {
     multiline: 'auto' | 'always' | 'never';
     /** Back the prompt up over its last token and make the completion re-spell it first (context/heal.ts). */
     tokenHealing: boolean;
+    /** End a completion that loops (`k, k, k, k`, one line three times) after the loop's first copy (engine/stopping-repeat.ts). */
+    stopLoops: boolean;
     /** Stop generating this long after the first newline, in ms. */
     timeCapAfterNewlineMs: number;
     temperature: number;
@@ -106,6 +108,7 @@ export const defaultSettings: SpecterSettings = {
     maxLines: 8,
     multiline: 'auto',
     tokenHealing: true,
+    stopLoops: true,
     timeCapAfterNewlineMs: 1500,
     temperature: 0,
     topP: 0.95,

@@ -53,6 +53,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       maxLines: Math.round(num(c['maxLines'], d.completion.maxLines, 1, 200)),
       multiline: (['auto', 'always', 'never'] as const).find((m) => m === c['multiline']) ?? d.completion.multiline,
       tokenHealing: bool(c['tokenHealing'], d.completion.tokenHealing),
+      stopLoops: bool(c['stopLoops'], d.completion.stopLoops),
       timeCapAfterNewlineMs: num(c['timeCapAfterNewlineMs'], d.completion.timeCapAfterNewlineMs, 0, 60_000),
       temperature: num(c['temperature'], d.completion.temperature, 0, 2),
       topP: num(c['topP'], d.completion.topP, 0.01, 1),

@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     if (texts.off !== texts.syntax) nChanged++;
     if (texts.off !== texts.syntax && ok('off')) nValidChanged++;
     if (process.argv.includes('--verbose')) {
-      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${variants.map((v) => `${v}:${ok(v) ? 'ok' : 'BAD'}`).join(' ')} ${JSON.stringify(texts.off)} | ${JSON.stringify(texts.check)}\n`);
+      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${variants.map((v) => `${v}:${ok(v) ? 'ok' : 'BAD'}`).join(' ')} ${JSON.stringify(texts.off)} | ${JSON.stringify(texts.check)} | original ${JSON.stringify(c.original)}\n`);
     }
   }
   const all = newTally();

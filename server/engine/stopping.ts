@@ -3,6 +3,7 @@
 // repeats the suffix). `finish` lets a criterion trim once more when generation ends for any other
 // reason (EOS right after a duplicated `)`). Criteria may keep state: build fresh ones per request.
 import { allowsMultiline, indentScope, lineScope, midLineSingleLine, singleLine, suffixDuplicate, trailingBlankLines, type MultilinePolicy } from './stopping-code';
+import { repetitionLoop } from './stopping-repeat';
 
 export type StopReason =
   | 'stop-token'
@@ -13,6 +14,7 @@ export type StopReason =
   | 'time-cap'
   | 'indent-scope'
   | 'suffix-duplicate'
+  | 'repetition'
   | 'context-full'
   | 'constraint';
 
@@ -103,6 +105,8 @@ export interface StandardStopOptions extends CodeStopOptions {
   /** When the completion may span several lines; default `always` (only `maxLines` limits). */
   multiline?: MultilinePolicy;
   signal?: AbortSignal;
+  /** End the completion where it starts looping (stopping-repeat.ts); default true. */
+  stopLoops?: boolean;
 }
 
 /** The usual set for an inline completion, in priority order. */
@@ -114,6 +118,7 @@ export function makeStopCriteria(o: StandardStopOptions): StopCriterion[] {
     suffixDuplicate(o),
     singleLine({ ...o, multiline: o.multiline ?? 'always' }),
     indentScope(o),
+    ...(o.stopLoops === false ? [] : [repetitionLoop(o)]),
     maxLines(o.maxLines),
     timeCapAfterNewline(o.timeCapAfterNewlineMs),
     trailingBlankLines(),
@@ -121,7 +126,7 @@ export function makeStopCriteria(o: StandardStopOptions): StopCriterion[] {
   return criteria;
 }
 
-export { allowsMultiline, indentScope, lineScope, midLineSingleLine, suffixDuplicate, trailingBlankLines };
+export { allowsMultiline, indentScope, lineScope, midLineSingleLine, repetitionLoop, suffixDuplicate, trailingBlankLines };
 export type { MultilinePolicy };
 
 /** Runs the criteria in order; the first decision wins. */

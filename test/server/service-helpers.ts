@@ -31,8 +31,8 @@ export async function startService(patch: (s: SpecterSettings) => SpecterSetting
   return { service, host, logs };
 }
 
-/** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing (each has its own tests). */
-export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, tokenHealing: false }, constraints: { ...s.constraints, mode: 'off' } });
+/** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing, loops not cut (each has its own tests). */
+export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, tokenHealing: false, stopLoops: false }, constraints: { ...s.constraints, mode: 'off' } });
 
 /**
  * Opens `doc` in the service as the editor would and waits (up to 30 s) for its TypeScript project

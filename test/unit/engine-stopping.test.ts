@@ -10,6 +10,7 @@ import {
   makeStopCriteria,
   maxTokens,
   midLineSingleLine,
+  repetitionLoop,
   stopTokens,
   suffixDuplicate,
   timeCapAfterNewline,
@@ -182,6 +183,37 @@ describe('trailing blank lines', () => {
   for (const [completion, expected] of cases) {
     it(JSON.stringify(completion), () => assert.equal(run([trailingBlankLines()], completion).text, expected));
   }
+});
+
+describe('loops', () => {
+  // [name, prefix, completion, expected, reason]
+  const cases: [string, string, string, string, string][] = [
+    ['a short unit four times: the first copy stays', 'f(', 'a, k, k, k, k, k, k', 'a, k', 'repetition'],
+    ['three copies of a short unit are not a loop', 'f(', 'a, k, k, k', 'a, k, k, k', 'end'],
+    ['a parameter list that repeats itself', 'type D = (desc', 'riptor: T, token: T, token: T, token: T, token: T,', 'riptor: T', 'repetition'],
+    ['the same line three times: the first is kept', '  ', 'x = f();\n  y = this._c;\n  y = this._c;\n  y = this._c;\n', 'x = f();\n  y = this._c;', 'repetition'],
+    ['the same line twice is not a loop', '  ', 'y = g();\n  y = g();\n  z();', 'y = g();\n  y = g();\n  z();', 'end'],
+    ['two alternating lines three times', '', 'a(1);\nb(2);\na(1);\nb(2);\na(1);\nb(2);\n', 'a(1);\nb(2);', 'repetition'],
+    ['short lines need four copies', '', 'a();\nb();\na();\nb();\na();\nb();\n', 'a();\nb();\na();\nb();\na();\nb();\n', 'end'],
+    ['digits without letters need 8 copies', 'n = ', '2000000000000000000000', '20', 'repetition'],
+    ['a long number is not a loop', 'n = ', '1000000;', '1000000;', 'end'],
+    ['a hex constant is not a loop', 'mask = ', '0x00000000;', '0x00000000;', 'end'],
+    ['separators never loop', '# ', '------------------------------------------', '------------------------------------------', 'end'],
+    ['blank runs never loop', '', 'a\n\n\n\n\n\n\n\n\n        \n', 'a\n\n\n\n\n\n\n\n\n        \n', 'end'],
+    ['doc comment stars never loop', '/**', '\n *\n *\n *\n *\n *\n *\n *\n *\n *\n *', '\n *\n *\n *\n *\n *\n *\n *\n *\n *\n *', 'end'],
+    ['the document repeats it before the cursor: not a loop', 'zeros = [0, 0, 0, 0, 0, 0, 0, 0, ', '0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];', '0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];', 'end'],
+    ['in another phase too', 'row = [k, k, ', ', k, k, k, k, k]', ', k, k, k, k, k]', 'end'],
+    ['once in the document is not enough', 'f(k, ', 'k, k, k, k, k, k', 'k', 'repetition'],
+    ['no repetition', 'const x = ', 'compute(a, b, c) + other(d);', 'compute(a, b, c) + other(d);', 'end'],
+  ];
+  for (const [name, prefix, completion, expected, reason] of cases) {
+    it(name, () => assert.deepEqual(run([repetitionLoop({ prefix })], completion), { text: expected, reason }));
+  }
+  it('makeStopCriteria stops loops unless stopLoops is false', () => {
+    const base = { prefix: 'f(', suffix: '', maxLines: 3, timeCapAfterNewlineMs: 1e9 };
+    assert.equal(run(makeStopCriteria(base), 'k, k, k, k, k, k').text, 'k');
+    assert.equal(run(makeStopCriteria({ ...base, stopLoops: false }), 'k, k, k, k, k, k').text, 'k, k, k, k, k, k');
+  });
 });
 
 describe('makeStopCriteria', () => {

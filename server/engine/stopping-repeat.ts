@@ -1,0 +1,86 @@
+// Stops a completion that has fallen into a loop: the same short text written again and again
+// (`k, k, k, k, …`, `token: T, token: T, …`, one line three times). Small models do this when
+// they run out of ideas; the loop then fills the token budget and the suggestion ends in the
+// middle of it. The completion keeps the text up to the end of the loop's first copy.
+import type { StopCriterion } from './stopping';
+
+/** Longest repeated unit looked for, in characters (a whole line of code fits). */
+const maxPeriod = 120;
+
+/**
+ * How many copies make a loop. A unit with a letter: 4 copies when shorter than 12 characters,
+ * 3 when longer (three identical statements in a row are a loop, three `k, ` may be a list).
+ * A unit with digits but no letter (`00`, `.0`): 8 copies and at least 16 characters, so
+ * `0x00000000` or `1000000` are not loops. Units without letters or digits (`----`, blanks,
+ * ` *` comment lines) are never loops: separators and indentation repeat on purpose.
+ */
+function copiesNeeded(unit: string): number | undefined {
+  if (/\p{L}/u.test(unit)) return unit.length < 12 ? 4 : 3;
+  if (/\p{N}/u.test(unit)) return Math.max(8, Math.ceil(16 / unit.length));
+  return undefined;
+}
+
+/**
+ * The loop at the end of `text`, if any: its period (characters) and where it starts (its first
+ * copy is `text.slice(start, start + period)`). Takes the shortest period that qualifies.
+ */
+export function loopAtEnd(text: string): { period: number; start: number } | undefined {
+  const n = text.length;
+  for (let p = 1; p <= maxPeriod && 2 * p <= n; p++) {
+    // text[i] === text[i - p] for every i in [from, n): the text is periodic from `from - p` on.
+    let from = n;
+    while (from - p > 0 && text[from - 1] === text[from - 1 - p]) from--;
+    const start = from - p;
+    if (n - start < 3 * p) continue;
+    const unit = text.slice(n - p);
+    const need = copiesNeeded(unit);
+    if (need === undefined || n - start < need * p) continue;
+    return { period: p, start };
+  }
+  return undefined;
+}
+
+const separator = /[,; ]/;
+
+/**
+ * Where to cut a loop: after its first copy, at a place a person would stop. A loop of lines
+ * keeps whole lines: up to the end of the line the first copy ends on. Within a line, before the
+ * last separator (`,`, `;`, a blank) in the first copy that follows other text (`token: T, token:
+ * T, …` keeps `token: T`); with none, exactly the first copy.
+ */
+export function loopCut(text: string, loop: { period: number; start: number }): number {
+  const firstEnd = loop.start + loop.period;
+  if (text.slice(loop.start, firstEnd).includes('\n')) {
+    const newline = text.indexOf('\n', firstEnd - 1);
+    return newline < 0 ? firstEnd : newline;
+  }
+  for (let c = firstEnd; c > loop.start; c--) {
+    if (separator.test(text[c] ?? '') && !separator.test(text[c - 1] ?? ' ')) return c;
+  }
+  return firstEnd;
+}
+
+/**
+ * Ends the completion when it loops (see `loopAtEnd`), keeping it up to the end of the loop's
+ * first copy (`loopCut`). A loop the document itself writes just before the cursor (two copies in a row
+ * among the prefix's last lines, in any phase: a table of zeros, `x, x, ` the user is typing)
+ * is not one: the completion may go on with it.
+ */
+export function repetitionLoop(o: { prefix: string }): StopCriterion {
+  const tail = o.prefix.slice(-2 * maxPeriod);
+  const inPrefix = (unit: string): boolean => {
+    for (let r = 0; r < unit.length; r++) {
+      const rotated = unit.slice(r) + unit.slice(0, r);
+      if (tail.includes(rotated + rotated)) return true;
+    }
+    return false;
+  };
+  return {
+    check: (s) => {
+      if (s.nNewChars === 0) return undefined;
+      const loop = loopAtEnd(s.text);
+      if (loop === undefined || inPrefix(s.text.slice(s.text.length - loop.period))) return undefined;
+      return { reason: 'repetition', keepChars: loopCut(s.text, loop) };
+    },
+  };
+}
