@@ -1,7 +1,7 @@
 // Issue 5 benchmark: speculative (CopySpec + prompt lookup) vs plain greedy decoding, same model,
 // same completion service, one run, interleaved per task:
 //
-//   npm run bench -- speculation [--reps N] [--limit N] [--line N] [--block N] [--max-tokens N] [--constraints off|syntax|all] [--drafters a,b,…]
+//   npm run bench -- speculation [--reps N] [--limit N] [--line N] [--block N] [--max-tokens N] [--constraints off|syntax|all] [--drafters a,b,…] [--stop-loops on|off]
 //
 // Workloads: the editing tasks of bench/tasks/editing.jsonl (built by ./editing.ts: near-copies in
 // the file or in an open document), and held-out mid-line and block completions
@@ -9,7 +9,7 @@
 // tasks of them). Every request starts from an empty KV cache; greedy, the product's stopping
 // rules, except that the time cap after the first newline is off (it would make the output depend
 // on speed). Defaults: --reps 2, --line 60, --block 60, all 48 editing tasks, --max-tokens 64,
-// --constraints off (about 700 requests). `--limit N` takes N tasks per workload and writes
+// --constraints off, --stop-loops on (the setting's default) (about 700 requests). `--limit N` takes N tasks per workload and writes
 // nothing but stdout (smoke runs).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,6 +31,8 @@ interface Options {
   constraints: SpecterSettings['constraints']['mode'];
   /** Drafters in priority order; undefined: the settings' defaults. */
   drafters: DrafterName[] | undefined;
+  /** specter.completion.stopLoops. */
+  stopLoops: boolean;
 }
 
 function parseOptions(args: readonly string[]): Options {
@@ -46,6 +48,8 @@ function parseOptions(args: readonly string[]): Options {
   };
   const constraints = value('--constraints') ?? 'off';
   if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints off|syntax|all, got ${constraints}`);
+  const stopLoops = value('--stop-loops') ?? 'on';
+  if (stopLoops !== 'on' && stopLoops !== 'off') throw new Error(`--stop-loops on|off, got ${stopLoops}`);
   const drafters = value('--drafters')?.split(',').map((d) => d.trim()) as DrafterName[] | undefined;
   if (drafters !== undefined && (drafters.length === 0 || drafters.some((d) => !drafterNames.includes(d)))) throw new Error(`--drafters wants a comma-separated list of ${drafterNames.join(', ')}`);
   return {
@@ -56,6 +60,7 @@ function parseOptions(args: readonly string[]): Options {
     nBlock: num('--block', 60),
     maxTokens: num('--max-tokens', 64),
     constraints,
+    stopLoops: stopLoops === 'on',
   };
 }
 
@@ -91,7 +96,7 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
   ];
   const { service, host } = await startService((s) => ({
     ...s,
-    completion: { ...s.completion, maxTokens: o.maxTokens, temperature: 0, timeCapAfterNewlineMs: 1e9 },
+    completion: { ...s.completion, maxTokens: o.maxTokens, temperature: 0, timeCapAfterNewlineMs: 1e9, stopLoops: o.stopLoops },
     constraints: { ...s.constraints, mode: o.constraints },
     drafts: { ...s.drafts, count: 1 },
     ...(o.drafters === undefined ? {} : { speculation: { ...s.speculation, drafters: o.drafters } }),
