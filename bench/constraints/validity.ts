@@ -8,7 +8,7 @@
 // product's stopping rules, speculation), with the monitor off and no time cap; the four variants
 // differ only in specter.constraints.mode and .parseCheck.
 //
-//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--json out.json] [--verbose]
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--stop-loops on|off] [--json out.json] [--verbose]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFiles, cutPoints, percentile } from './common';
@@ -27,6 +27,8 @@ const nPerKind = Number(arg('--n') ?? 60);
 const parseRetries = arg('--parse-retries') === undefined ? undefined : Number(arg('--parse-retries'));
 /** How the requests are triggered: 'invoke' (default: as Alt+\\ asks) or 'automatic' (as while typing: at most one parse retry). */
 const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';
+/** specter.completion.stopLoops (default: on, the setting's default). */
+const stopLoops = arg('--stop-loops') !== 'off';
 
 interface Doc {
   path: string;
@@ -156,7 +158,7 @@ const variantSettings: Record<Variant, { mode: SpecterSettings['constraints']['m
 async function main(): Promise<void> {
   const { service, host } = await startService((st) => ({
     ...st,
-    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9 },
+    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9, stopLoops },
     monitor: { ...st.monitor, enabled: false },
     drafts: { ...st.drafts, count: 1 },
   }));
@@ -265,6 +267,7 @@ async function main(): Promise<void> {
     validUnconstrainedButChanged: nValidChanged,
     finishingStep: { completions: nFinished, tokens: nFinishTokens },
     parseRetries: { setting: parseRetries ?? 'default', trigger, completionsDecodedAgain: nRetried },
+    stopLoops,
     // Timings vary with the machine's load; compare runs made back to back.
     completionMs: { all: spread(tCheckMs), decodedAgain: spread(tRetriedMs) },
   };
