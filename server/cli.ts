@@ -21,6 +21,7 @@ interface CliOptions {
   constraints?: 'off' | 'syntax' | 'all';
   monitor?: boolean;
   healing?: boolean;
+  stopLoops?: boolean;
   /** --drafts K: K alternative completions (superposed decoding), all of them in `completions`. */
   drafts?: number;
   quiet: boolean;
@@ -37,7 +38,7 @@ function usage(): never {
   process.stderr.write(
     [
       'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off] [--drafts K]',
-      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|off] [--drafts K] [--quiet]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|off] [--stop-loops on|off] [--drafts K] [--quiet]',
       '',
     ].join('\n'),
   );
@@ -62,6 +63,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--speculation': options.speculation = onOff(flag, value()); break;
       case '--monitor': options.monitor = onOff(flag, value()); break;
       case '--healing': options.healing = onOff(flag, value()); break;
+      case '--stop-loops': options.stopLoops = onOff(flag, value()); break;
       case '--drafts': options.drafts = Number(value()); break;
       case '--constraints': {
         const mode = value();
@@ -81,7 +83,7 @@ function settingsFrom(service: CompletionService, options: CliOptions): SpecterS
   return {
     ...base,
     model: options.model ?? base.model,
-    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing ?? base.completion.tokenHealing },
+    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing ?? base.completion.tokenHealing, stopLoops: options.stopLoops ?? base.completion.stopLoops },
     speculation: { ...base.speculation, enabled: options.speculation ?? base.speculation.enabled },
     constraints: { ...base.constraints, mode: options.constraints ?? base.constraints.mode },
     monitor: { ...base.monitor, enabled: options.monitor ?? base.monitor.enabled },
