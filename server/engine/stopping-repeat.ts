@@ -21,23 +21,51 @@ function copiesNeeded(unit: string): number | undefined {
 }
 
 /**
- * The loop at the end of `text`, if any: its period (characters) and where it starts (its first
- * copy is `text.slice(start, start + period)`). Takes the shortest period that qualifies.
+ * Watches a text that only grows (a decoder's output) for a loop at its end. Per period p it
+ * keeps how many characters in a row at the end equal the one p before them, so each new
+ * character costs one comparison per period and nothing is scanned again.
  */
-export function loopAtEnd(text: string): { period: number; start: number } | undefined {
-  const n = text.length;
-  for (let p = 1; p <= maxPeriod && 2 * p <= n; p++) {
-    // text[i] === text[i - p] for every i in [from, n): the text is periodic from `from - p` on.
-    let from = n;
-    while (from - p > 0 && text[from - 1] === text[from - 1 - p]) from--;
-    const start = from - p;
-    if (n - start < 3 * p) continue;
-    const unit = text.slice(n - p);
-    const need = copiesNeeded(unit);
-    if (need === undefined || n - start < need * p) continue;
-    return { period: p, start };
+export class LoopWatch {
+  private readonly runs = new Int32Array(maxPeriod + 1);
+  private seen = 0;
+
+  /** Takes in the characters `text` has beyond those seen; a shorter text starts over. */
+  update(text: string): void {
+    if (text.length < this.seen) {
+      this.runs.fill(0);
+      this.seen = 0;
+    }
+    for (let i = this.seen; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      for (let p = 1; p <= maxPeriod; p++) this.runs[p] = i >= p && ch === text.charCodeAt(i - p) ? (this.runs[p] as number) + 1 : 0;
+    }
+    this.seen = text.length;
   }
-  return undefined;
+
+  /**
+   * The loop at the end of `text` (the text last given to `update`), if any: its period
+   * (characters) and where it starts (its first copy is `text.slice(start, start + period)`).
+   * Takes the shortest period that qualifies.
+   */
+  loop(text: string): { period: number; start: number } | undefined {
+    const n = text.length;
+    for (let p = 1; p <= maxPeriod; p++) {
+      // The text is periodic with period p over its last `length` characters.
+      const length = (this.runs[p] as number) + p;
+      if (length < 3 * p) continue;
+      const need = copiesNeeded(text.slice(n - p));
+      if (need === undefined || length < need * p) continue;
+      return { period: p, start: n - length };
+    }
+    return undefined;
+  }
+}
+
+/** `LoopWatch`'s answer for a whole text at once. */
+export function loopAtEnd(text: string): { period: number; start: number } | undefined {
+  const watch = new LoopWatch();
+  watch.update(text);
+  return watch.loop(text);
 }
 
 const separator = /[,; ]/;
@@ -61,7 +89,7 @@ export function loopCut(text: string, loop: { period: number; start: number }): 
 }
 
 /**
- * Ends the completion when it loops (see `loopAtEnd`), keeping it up to the end of the loop's
+ * Ends the completion when it loops (see `LoopWatch`), keeping it up to the end of the loop's
  * first copy (`loopCut`). A loop the document itself writes just before the cursor (two copies in a row
  * among the prefix's last lines, in any phase: a table of zeros, `x, x, ` the user is typing)
  * is not one: the completion may go on with it.
@@ -75,10 +103,12 @@ export function repetitionLoop(o: { prefix: string }): StopCriterion {
     }
     return false;
   };
+  const watch = new LoopWatch();
   return {
     check: (s) => {
+      watch.update(s.text);
       if (s.nNewChars === 0) return undefined;
-      const loop = loopAtEnd(s.text);
+      const loop = watch.loop(s.text);
       if (loop === undefined || inPrefix(s.text.slice(s.text.length - loop.period))) return undefined;
       return { reason: 'repetition', keepChars: loopCut(s.text, loop) };
     },
