@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { healingFor } from '../../server/context/heal';
 import { midWordPrompts, midWordRequest } from './heal-prompts';
-import { goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
+import { firstText, goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
 
 
 void describe('token healing through the completion service (real model)', () => {
@@ -30,8 +30,8 @@ void describe('token healing through the completion service (real model)', () =>
       assert.ok(h, p.prefix);
       const r = await on.service.complete(request);
       const r0 = await off.service.complete(request);
-      const text = r.kind === 'ok' ? (r.texts[0] ?? '') : '';
-      const text0 = r0.kind === 'ok' ? (r0.texts[0] ?? '') : '';
+      const text = firstText(r);
+      const text0 = firstText(r0);
       if (text !== text0) nDiffer++;
       if (r.kind !== 'ok') continue;
       const first = r.tokens[0];

@@ -3,10 +3,9 @@
 // completion ends after the loop's first copy, from fewer generated tokens; off, it runs on.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { CompletionResult } from '../../server/completion-service';
 import { loopAtEnd } from '../../server/engine/stopping-repeat';
 import { defaultSettings, type SpecterSettings } from '../../server/protocol';
-import { goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
+import { firstText as text, goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
 
 const looping = [
   { uri: 'file:///w/a.py', languageId: 'python', prefix: 'class W:\n    def check(self):\n        raise ValueError("Cannot use %r" % (self._w, ', suffix: '\n' },
@@ -14,10 +13,6 @@ const looping = [
   { uri: 'file:///w/d.py', languageId: 'python', prefix: 'def f(ctx):\n    return g(ctx, ctx, c', suffix: '\n' },
   { uri: 'file:///w/f.py', languageId: 'python', prefix: 'class P:\n    def __init__(self):\n        self.defaults = None\n', suffix: '\n' },
 ];
-
-function text(r: CompletionResult): string {
-  return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
-}
 
 /** Whether some prefix of `s` ends in a loop (the check the decoder makes after every token). */
 function hasLoop(s: string): boolean {

@@ -3,9 +3,8 @@
 // blank line or a block opener still gets several lines.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { CompletionResult } from '../../server/completion-service';
 import type { SpecterSettings } from '../../server/protocol';
-import { goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
+import { firstText as text, goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
 
 const midStatement = [
   { uri: 'file:///w/a.py', languageId: 'python', prefix: 'import os\n\n\ndef walk(root):\n    for name in os.list', suffix: '\n' },
@@ -13,10 +12,6 @@ const midStatement = [
   { uri: 'file:///w/c.js', languageId: 'javascript', prefix: "const fs = require('fs');\nconst path = require('pa", suffix: '\n' },
   { uri: 'file:///w/d.py', languageId: 'python', prefix: 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        self.items.app', suffix: '\n' },
 ];
-
-function text(r: CompletionResult): string {
-  return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
-}
 
 describe('multiline policy with the real model', () => {
   let sut: ServiceUnderTest;

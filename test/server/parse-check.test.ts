@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
-import { startService, type ServiceUnderTest } from './service-helpers';
+import { firstText, startService, type ServiceUnderTest } from './service-helpers';
 import type { CompletionStats } from '../../server/protocol';
 
 const checker = new ParseChecker(() => undefined);
@@ -115,7 +115,7 @@ describe('tree-sitter check in the completion service (real model)', () => {
       // Cutting back alone: a retry (next test) may show another decode altogether.
       sut.service.settings = { ...base, constraints: { ...base.constraints, parseCheck, parseRetries: 0 } };
       const r = await sut.service.complete(p);
-      return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
+      return firstText(r);
     };
     for (const p of prompts) {
       const rawText = await run(p, 'off');
@@ -150,10 +150,9 @@ describe('tree-sitter check in the completion service (real model)', () => {
     let nTaken = 0;
     // Retried where what the check left still had errors on its lines (the sampled retries).
     let nUnmendable = 0;
-    const textOf = (r: Awaited<ReturnType<typeof sut.service.complete>>): string => (r.kind === 'ok' ? (r.texts[0] ?? '') : '');
     const withConstraints = async (p: (typeof prompts)[number], c: Partial<typeof base.constraints>): Promise<string> => {
       sut.service.settings = { ...base, constraints: { ...base.constraints, ...c } };
-      const text = textOf(await sut.service.complete(p));
+      const text = firstText(await sut.service.complete(p));
       sut.service.settings = base;
       return text;
     };
@@ -169,9 +168,9 @@ describe('tree-sitter check in the completion service (real model)', () => {
       const once = await withConstraints(p, { parseRetries: 0 });
       const r = await sut.service.complete(p);
       const stats = r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined;
-      const text = textOf(r);
+      const text = firstText(r);
       // Seeded: the same request decodes the same retries.
-      assert.equal(textOf(await sut.service.complete(p)), text, `${p.uri}: retries are not reproducible`);
+      assert.equal(firstText(await sut.service.complete(p)), text, `${p.uri}: retries are not reproducible`);
       if (stats?.parseRetries === undefined) {
         assert.equal(text, once, `${p.uri}: no retry, same completion`);
         continue;
@@ -200,14 +199,13 @@ describe('tree-sitter check in the completion service (real model)', () => {
       const explicit = await sut.service.complete(p);
       const automatic = await sut.service.complete({ ...p, trigger: 'automatic' });
       const statsOf = (r: typeof explicit): CompletionStats | undefined => (r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined);
-      const textOf = (r: typeof explicit): string => (r.kind === 'ok' ? (r.texts[0] ?? '') : '');
       const e = statsOf(explicit);
       const a = statsOf(automatic);
       assert.ok((a?.parseRetries ?? 0) <= 1, `${p.uri}: ${a?.parseRetries} retries while typing`);
       assert.equal(e?.parseRetriesDeferred, undefined, `${p.uri}: an explicit request defers nothing`);
       if ((e?.parseRetries ?? 0) <= 1) {
         // The retries an explicit request ran, an automatic one runs too: the same completion.
-        assert.equal(textOf(automatic), textOf(explicit), `${p.uri}`);
+        assert.equal(firstText(automatic), firstText(explicit), `${p.uri}`);
         assert.equal(a?.parseRetriesDeferred, undefined, `${p.uri}: nothing was left out`);
         continue;
       }
@@ -220,7 +218,7 @@ describe('tree-sitter check in the completion service (real model)', () => {
       sut.service.settings = { ...base, constraints: { ...base.constraints, parseRetries: 0 } };
       const once = await sut.service.complete(p);
       sut.service.settings = base;
-      assert.equal(textOf(automatic), textOf(once), `${p.uri}: the automatic request did not keep the first completion`);
+      assert.equal(firstText(automatic), firstText(once), `${p.uri}: the automatic request did not keep the first completion`);
     }
     assert.ok(nDeferred > 0, 'no completion needed the sampled retries');
   });

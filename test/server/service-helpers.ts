@@ -1,7 +1,7 @@
 // Builds a CompletionService over the real embedded model, as the CLI and the LSP do.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { CompletionService } from '../../server/completion-service';
+import { CompletionService, type CompletionResult } from '../../server/completion-service';
 import { ModelHost } from '../../server/model-host';
 import type { SpecterSettings } from '../../server/protocol';
 
@@ -29,6 +29,11 @@ export async function startService(patch: (s: SpecterSettings) => SpecterSetting
   await host.configure(service.settings);
   if (host.current.state !== 'ready') throw new Error(`model not ready: ${host.current.message}`);
   return { service, host, logs };
+}
+
+/** The first completion's text, or '' when there is none. */
+export function firstText(r: CompletionResult): string {
+  return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
 }
 
 /** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing, loops not cut (each has its own tests). */
