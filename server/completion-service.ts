@@ -29,6 +29,7 @@ import { makeStopCriteria, type MultilinePolicy } from './engine/stopping';
 import { CopySpecDrafter } from './engine/copyspec';
 import type { Drafter } from './engine/drafter';
 import { createDrafters } from './engine/speculation';
+import { SpeculationMemory } from './engine/draft-memory';
 import { PrefixDrafter } from './engine/prefix-drafter';
 import { DocumentHistory, type HistorySink } from './history';
 import type { NGramIndex } from './engine/ngram';
@@ -107,6 +108,13 @@ export class CompletionService {
   readonly history = new DocumentHistory();
   /** Drafters live as long as the model they serve (CopySpec's history is in token ids). */
   private drafters: { model: LoadedModel; key: string; list: Drafter[] } | undefined;
+  /** What speculation learned on this model (draft survival, pass cost); outlives drafter sets. */
+  private speculationMemory: { model: LoadedModel; memory: SpeculationMemory } | undefined;
+  /**
+   * Start each request's drafts at the length the memory says pays off (true), or at the largest
+   * allowed, as before the memory (false: for the side-by-side benchmark only).
+   */
+  learnDraftStart = true;
   /** Static-analysis sources for monitor-guided decoding, built once per server and settings. */
   private monitorSources: { key: string; list: MonitorSource[] } | undefined;
   /** Models whose multi-draft fallback to branch mode was already logged (once per model). */
@@ -237,7 +245,7 @@ export class CompletionService {
         const these = retry?.prefix !== undefined && retry.prefix.length > 0 ? [new PrefixDrafter(retry.prefix), ...drafters] : drafters;
         const outcome = await decode(model.lm, model.tokenizer, {
           ...(constraint !== undefined ? { constraint } : {}),
-          ...(these.length > 0 ? { drafters: these, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens } } : {}),
+          ...(these.length > 0 ? { drafters: these, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens, ...(this.learnDraftStart ? { memory: this.memoryFor(model) } : {}) } } : {}),
           prompt: promptIds,
           maxTokens: c.maxTokens,
           sampling: { temperature: retry?.sample?.temperature ?? c.temperature, topP: c.topP },
@@ -668,6 +676,11 @@ export class CompletionService {
       ...(anticipate !== undefined ? { anticipate } : {}),
       ...(cursorNames !== undefined ? { cursorNames } : {}),
     });
+  }
+
+  private memoryFor(model: LoadedModel): SpeculationMemory {
+    if (this.speculationMemory?.model !== model) this.speculationMemory = { model, memory: new SpeculationMemory() };
+    return this.speculationMemory.memory;
   }
 
   /** Cumulative drafter statistics of the current model, by drafter name (for `specter/stats`). */

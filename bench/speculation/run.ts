@@ -65,7 +65,7 @@ function parseOptions(args: readonly string[]): Options {
 }
 
 /** `n` evenly spaced items (all when there are fewer). */
-function evenly<T>(items: readonly T[], n: number): T[] {
+export function evenly<T>(items: readonly T[], n: number): T[] {
   if (items.length <= n) return [...items];
   return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)] as T);
 }
@@ -78,11 +78,11 @@ function readTasks(file: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-function heldOut(file: string, workload: string): BenchTask[] {
+export function heldOut(file: string, workload: string): BenchTask[] {
   return readTasks(file).map((t) => ({ id: String(t['id']), workload, language: String(t['language']), path: String(t['path']), prefix: String(t['prefix']), suffix: String(t['suffix'] ?? '') }));
 }
 
-function editing(): BenchTask[] {
+export function editing(): BenchTask[] {
   return (readTasks('editing.jsonl') as unknown as EditingTask[]).map((t) => ({ ...t, workload: 'editing' }));
 }
 
@@ -143,7 +143,7 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
     '',
     `Command: \`${command}\` · ${machineLine()} · ${fmt(tRunS / 60, 1)} min · load average ${fmt(loadStart[0] ?? NaN, 1)} at the start, ${fmt(loadEnd[0] ?? NaN, 1)} at the end · JSON: \`bench/results/speculation.json\``,
     '',
-    `Same model (models/specter-tiny, CPU), same completion service, greedy, ≤ ${o.maxTokens} tokens and ≤ 8 lines, constraints ${o.constraints}, monitor off, no time cap; drafters ${(o.drafters ?? defaultSettings.speculation.drafters).map((d) => `\`${d}\``).join(', ')} (defaults: ≤ 16 draft tokens, γ = 4, n-grams 2–4; \`table\`: models/specter-tiny/specter/draft-table.bin). Each task runs ${o.reps}× with speculation on and ${o.reps}× off, alternating which goes first, every request from an empty KV cache and with fresh drafters (CopySpec sees the prompt and the task's open documents, no earlier completions). Speed = generated tokens / decode time (prefill excluded; it is the same both ways); "all tokens" = total tokens / total decode time, "per task" = median (p10–p90) over tasks with ≥ 4 tokens; latency = the whole completion, prefill included. Outputs identical on and off: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} tasks differ`}**.`,
+    `Same model (models/specter-tiny, CPU), same completion service, greedy, ≤ ${o.maxTokens} tokens and ≤ 8 lines, constraints ${o.constraints}, monitor off, no time cap; drafters ${(o.drafters ?? defaultSettings.speculation.drafters).map((d) => `\`${d}\``).join(', ')} (defaults: ≤ 16 draft tokens, γ = 4, n-grams 2–4; \`table\`: models/specter-tiny/specter/draft-table.bin). Each task runs ${o.reps}× with speculation on and ${o.reps}× off, alternating which goes first, every request from an empty KV cache and with fresh drafters (CopySpec sees the prompt and the task's open documents, no earlier completions); the speculation memory that sets each request's first draft length persists across requests, as in the server. Speed = generated tokens / decode time (prefill excluded; it is the same both ways); "all tokens" = total tokens / total decode time, "per task" = median (p10–p90) over tasks with ≥ 4 tokens; latency = the whole completion, prefill included. Outputs identical on and off: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} tasks differ`}**.`,
     '',
     speedTable(rows),
     '',

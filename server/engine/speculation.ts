@@ -2,6 +2,7 @@
 // adaptive budget. A drafter whose drafts keep failing is rested for a while (the rest doubles
 // each time), so speculation costs almost nothing when the text does not repeat.
 import { CopySpecDrafter } from './copyspec';
+import type { SpeculationMemory } from './draft-memory';
 import { emptyDrafterStats, recordDraft, summarize, type Drafter, type DrafterStats, type DrafterSummary } from './drafter';
 import { TableDrafter, type DraftTable } from './draft-table';
 import { PromptLookupDrafter } from './prompt-lookup';
@@ -42,6 +43,11 @@ export interface SpeculationOptions {
   /** First and longest rest, in generated tokens. */
   restTokens?: number;
   maxRestTokens?: number;
+  /**
+   * What earlier requests learned (draft survival per drafter, pass cost by width). With it a
+   * request's first draft from each drafter is as long as pays off; without it, maxDraftTokens.
+   */
+  memory?: SpeculationMemory;
 }
 
 export interface Proposal {
@@ -84,7 +90,8 @@ export class DraftScheduler {
   begin(prompt: readonly number[]): void {
     for (const d of this.drafters) {
       d.begin(prompt);
-      this.budgets.set(d, { nMax: this.maxDraft, nMisses: 0, rest: this.options.restTokens ?? 4, restUntil: 0 });
+      const nStart = this.options.memory?.startLength(d.name, this.maxDraft) ?? this.maxDraft;
+      this.budgets.set(d, { nMax: nStart, nMisses: 0, rest: this.options.restTokens ?? 4, restUntil: 0 });
       this.requestStats.set(d, emptyDrafterStats());
     }
   }
@@ -111,6 +118,7 @@ export class DraftScheduler {
     const { drafter, tokens } = proposal;
     drafter.accept(tokens, nAccepted);
     recordDraft(drafter.stats, tokens.length, nAccepted);
+    this.options.memory?.recordDraft(drafter.name, tokens.length, nAccepted);
     const mine = this.requestStats.get(drafter);
     if (mine !== undefined) recordDraft(mine, tokens.length, nAccepted);
     const budget = this.budgets.get(drafter);

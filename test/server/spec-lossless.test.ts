@@ -15,6 +15,7 @@ import { BanConstraint } from '../../server/engine/constraints/ban';
 import { PrefixDrafter } from '../../server/engine/prefix-drafter';
 import type { CompletionRequest } from '../../server/completion-service';
 import type { LoadedModel } from '../../server/runtime/load-model';
+import { SpeculationMemory } from '../../server/engine/draft-memory';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
 interface Task { id: string; language: string; path: string; prefix: string; suffix: string }
@@ -63,13 +64,18 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     assert.ok(model);
     assert.ok(model.draftTable, 'the embedded model ships a draft table');
     const drafters = createDrafters({ drafters: ['copyspec', 'prompt-lookup', 'table'], ngramMin: 2, ngramMax: 4, gamma: 4 }, model.draftTable);
+    // One speculation memory across the prompts, as the server keeps it: first draft lengths change
+    // as it learns, and no length may change a token.
+    const memory = new SpeculationMemory();
+    const starts = new Set<number>();
     let nDraftedTotal = 0;
     let nAcceptedTotal = 0;
     const mismatches: string[] = [];
     for (const task of prompts) {
       const request: CompletionRequest = { uri: task.path, languageId: task.language, prefix: task.prefix, suffix: task.suffix };
       const ids = sut.service.promptIds(model, request);
-      const run = (withDrafters: boolean): Promise<DecodeOutcome> => greedy(model, ids, withDrafters ? { drafters, speculation: { maxDraftTokens: 16 } } : {});
+      const run = (withDrafters: boolean): Promise<DecodeOutcome> => greedy(model, ids, withDrafters ? { drafters, speculation: { maxDraftTokens: 16, memory } } : {});
+      for (const d of drafters) starts.add(memory.startLength(d.name, 16));
       const plain = await run(false);
       const spec = await run(true);
       assert.equal(plain.kind, 'done');
@@ -82,6 +88,7 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     assert.deepEqual(mismatches, []);
     // The proof must exercise speculation, not pass because nothing was ever drafted.
     assert.ok(nAcceptedTotal > 100, `only ${nAcceptedTotal} of ${nDraftedTotal} drafted tokens accepted`);
+    assert.ok(starts.size >= 3, `first draft lengths seen: ${[...starts].join(', ')}`);
     for (const d of drafters) assert.ok(d.stats.nAccepted > 20, `${d.name}: ${d.stats.nAccepted} of ${d.stats.nDrafted} drafted tokens accepted`);
   });
 
