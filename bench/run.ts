@@ -1,8 +1,9 @@
-// `npm run bench -- [decode|typing|speculation|speculation-start|all] [--reps N] [--json]`: runs benchmarks side by side, writes
+// `npm run bench -- [decode|typing|speculation|speculation-start|speculation-passes|all] [--reps N] [--json]`: runs benchmarks side by side, writes
 // bench/results/*.json and the matching sections of BENCHMARKS.md.
 import { runDecodeBenches } from './decode';
 import { typingBenchMain } from './typing/run';
 import { speculationBenchMain } from './speculation/run';
+import { speculationPassesBenchMain } from './speculation/passes';
 import { speculationStartBenchMain } from './speculation/start';
 
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   if (which === 'typing' || which === 'all') await typingBenchMain(args);
   if (which === 'speculation' || which === 'all') await speculationBenchMain(args);
   if (which === 'speculation-start') await speculationStartBenchMain(args);
+  if (which === 'speculation-passes') await speculationPassesBenchMain(args);
 }
 
 main().catch((error: unknown) => {

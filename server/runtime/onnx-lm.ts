@@ -24,7 +24,13 @@ export interface OnnxLmOptions {
 }
 
 export class OnnxCausalLM implements CausalLM {
-  readonly counters = { nForward: 0, nTokens: 0 };
+  /**
+   * Passes and tokens (every model), plus where a pass's time goes (for benchmarks): inside the
+   * session run, and cutting the cached KV back after a truncate (rejected draft positions).
+   */
+  readonly counters = { nForward: 0, nTokens: 0, runMs: 0, nCuts: 0, cutMs: 0 };
+  /** Cut the KV cache in place (true), or into fresh arrays as before (false: benchmark A/B only). */
+  cutInPlace = true;
   /** Ids whose KV is cached; -1 for positions fed as embeddings (forwardEmbeds). */
   private readonly ids: number[] = [];
   /** Per layer: key and value, each [1, kvHeads, nKvPositions, headDim]. */
@@ -66,8 +72,7 @@ export class OnnxCausalLM implements CausalLM {
       return fail('shape-mismatch', `${opts.fileLabel} returned a KV cache of shape [${present?.join(', ') ?? ''}] for 1 token, expected [1, ${io.value.kvHeads}, 1, ${io.value.headDim}] — the export does not follow the decoder-with-past layout; pick another model in specter.model.`);
     }
     lm.truncate(0);
-    lm.counters.nForward = 0;
-    lm.counters.nTokens = 0;
+    Object.assign(lm.counters, { nForward: 0, nTokens: 0, runMs: 0, nCuts: 0, cutMs: 0 });
     return ok(lm);
   }
 
@@ -174,9 +179,11 @@ export class OnnxCausalLM implements CausalLM {
         feeds[`past_key_values.${i}.key`] = kv.key;
         feeds[`past_key_values.${i}.value`] = kv.value;
       });
+      const tRunMs = performance.now();
       const running = session.run(feeds);
       this.inflight = running;
       const out = await running;
+      this.counters.runMs += performance.now() - tRunMs;
       const logitsT = out['logits'];
       if (logitsT === undefined) throw new Error('the session returned no logits');
       // [1, n, vocab]
@@ -206,22 +213,39 @@ export class OnnxCausalLM implements CausalLM {
   private applyTruncation(): void {
     const keep = this.ids.length;
     if (keep === this.nKvPositions) return;
-    this.past = keep === 0 ? this.emptyPast(this.io) : this.past.map((kv) => ({ key: this.slice(kv.key, keep), value: this.slice(kv.value, keep) }));
+    if (keep === 0) {
+      this.past = this.emptyPast(this.io);
+    } else {
+      const tCutMs = performance.now();
+      this.past = this.past.map((kv) => ({ key: this.slice(kv.key, keep), value: this.slice(kv.value, keep) }));
+      this.counters.nCuts++;
+      this.counters.cutMs += performance.now() - tCutMs;
+    }
     this.nKvPositions = keep;
   }
 
-  /** [1, kvHeads, past, headDim] → [1, kvHeads, keep, headDim]: per head, the first keep rows. */
+  /**
+   * [1, kvHeads, past, headDim] → [1, kvHeads, keep, headDim]: per head, the first keep rows,
+   * in place. Head 0's rows are already where they belong; each further head's move down over the
+   * dropped rows of the heads before it, and the tensor becomes a view of the front of the same
+   * buffer. No allocation, and half the copying of a fresh array with two KV heads: a rejected
+   * draft at a long context otherwise costs a good part of a forward pass. The buffer is this
+   * cache's own (the present output of the last run), so nothing else sees it change.
+   */
   private slice(t: ort.Tensor, keep: number): ort.Tensor {
     const [, nHeads = 0, nPast = 0, headDim = 0] = t.dims;
-    const src = t.data as KvData;
-    const dst = src instanceof Float32Array ? new Float32Array(nHeads * keep * headDim) : new Uint16Array(nHeads * keep * headDim);
-    for (let h = 0; h < nHeads; h++) {
-      const from = h * nPast * headDim;
-      dst.set(src.subarray(from, from + keep * headDim), h * keep * headDim);
+    const data = t.data as KvData;
+    const rows = keep * headDim;
+    if (!this.cutInPlace) {
+      const fresh = data instanceof Float32Array ? new Float32Array(nHeads * rows) : new Uint16Array(nHeads * rows);
+      for (let h = 0; h < nHeads; h++) fresh.set(data.subarray(h * nPast * headDim, h * nPast * headDim + rows), h * rows);
+      return fresh instanceof Float32Array ? new ort.Tensor('float32', fresh, [1, nHeads, keep, headDim]) : new ort.Tensor('float16', fresh, [1, nHeads, keep, headDim]);
     }
-    return dst instanceof Float32Array
-      ? new ort.Tensor('float32', dst, [1, nHeads, keep, headDim])
-      : new ort.Tensor('float16', dst, [1, nHeads, keep, headDim]);
+    for (let h = 1; h < nHeads; h++) data.copyWithin(h * rows, h * nPast * headDim, h * nPast * headDim + rows);
+    const view = data.subarray(0, nHeads * rows);
+    return view instanceof Float32Array
+      ? new ort.Tensor('float32', view, [1, nHeads, keep, headDim])
+      : new ort.Tensor('float16', view, [1, nHeads, keep, headDim]);
   }
 
   private emptyPast(io: IoSpec): { key: ort.Tensor; value: ort.Tensor }[] {

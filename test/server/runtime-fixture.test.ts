@@ -32,7 +32,7 @@ void describe('runtime on the tiny-random fixture', () => {
     assert.equal(model.lm.vocabSize, 272);
     assert.equal(model.config.contextLength, 128);
     assert.equal(model.executionProvider, 'cpu');
-    assert.deepEqual(model.lm.counters, { nForward: 0, nTokens: 0 }, 'the load probe is not counted');
+    assert.deepEqual(model.lm.counters, { nForward: 0, nTokens: 0, runMs: 0, nCuts: 0, cutMs: 0 }, 'the load probe is not counted');
     assert.deepEqual(model.lm.cached, [], 'the load probe leaves the cache empty');
   });
 

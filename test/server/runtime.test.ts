@@ -123,6 +123,34 @@ void describe('runtime on the default model', () => {
     assert.ok(maxAbsDiff(warmLast, await coldLast(model.lm, [...ids.slice(0, 25), ...extra])) < tol);
   });
 
+  for (const cutInPlace of [true, false]) {
+    void it(`rejected drafts: truncations back to back, then a forward, equal a cold run in every row (KV cut ${cutInPlace ? 'in place' : 'into fresh arrays'})`, async () => {
+      model.lm.cutInPlace = cutInPlace;
+      const ids = model.tokenizer.encode(sampleCode).slice(0, 40);
+      const draft = model.tokenizer.encode(' return value + 1;').slice(0, 5);
+      const next = model.tokenizer.encode(' // done').slice(0, 3);
+      assert.ok(ids.length === 40 && draft.length >= 2 && next.length >= 2);
+      model.lm.truncate(0);
+      await model.lm.forward(ids);
+      model.lm.truncate(30);
+      await model.lm.forward(draft);
+      // Truncated twice before the next pass (the cut is made once, lazily, to the shorter length), then more tokens.
+      model.lm.truncate(32);
+      model.lm.truncate(31);
+      const warm = await model.lm.forward(next);
+      const context = [...ids.slice(0, 30), draft[0] as number, ...next];
+      model.lm.truncate(0);
+      const cold = await model.lm.forward(context);
+      assert.equal(warm.nRows, next.length);
+      assert.ok(maxAbsDiff(warm.data, cold.data.subarray((context.length - next.length) * cold.vocabSize)) < tol);
+      // And the cache keeps growing correctly from a cut one.
+      model.lm.truncate(context.length - 1);
+      const again = await model.lm.forward([next[next.length - 1] as number]);
+      assert.ok(maxAbsDiff(again.data, cold.data.subarray((context.length - 1) * cold.vocabSize)) < tol);
+      model.lm.cutInPlace = true;
+    });
+  }
+
   void it('forwardEmbeds with embedding-table rows equals forward with the ids (when the model has the embeds path)', async (t) => {
     if (!model.lm.hasEmbedsPath) {
       t.skip('no onnx/model_embeds.onnx');
