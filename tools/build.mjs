@@ -24,4 +24,6 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...common, entryPoints: ['server/lsp/main.ts'], outfile: 'dist/server.js' }),
   build({ ...common, entryPoints: ['server/cli.ts'], outfile: 'dist/cli.js' }),
+  // The monitor's TypeScript service runs in a worker thread; the server and the CLI start it from here.
+  build({ ...common, entryPoints: ['server/monitor/ts-worker.ts'], outfile: 'dist/ts-worker.js' }),
 ]);

@@ -7,18 +7,19 @@ import { languageSyntax } from './lexer';
 import { bundledPyright, LspSource } from './lsp-source';
 import { Monitor } from './monitor';
 import type { MonitorDocument, MonitorLog, MonitorSource } from './source';
-import { TsServiceSource } from './ts-service';
+import { TsWorkerSource } from './ts-worker-source';
 
 export { Monitor, usesMember, type MonitorStats } from './monitor';
 export type { MonitorDocument, MonitorLog, MonitorQuery, MonitorSource } from './source';
 export { TsServiceSource } from './ts-service';
+export { TsWorkerSource } from './ts-worker-source';
 export { LspSource, bundledPyright } from './lsp-source';
 export { EditorSource } from './editor-source';
 
 /** The `specter.monitor.*` settings. */
 export interface MonitorSettings {
   enabled: boolean;
-  /** Longest wait for an asynchronous source per dereference, ms (in-process TypeScript is not bounded). */
+  /** Longest wait for a source's answer per dereference, ms (language servers, and the TypeScript worker's synchronous answers). */
   budgetMs: number;
   /** Language servers by language id: command line. Launched only in trusted workspaces. */
   servers: Record<string, string[]>;
@@ -40,14 +41,14 @@ export interface MonitorSourcesOptions {
 }
 
 /**
- * The sources in priority order: the TypeScript service (TS/JS), configured language servers
+ * The sources in priority order: the TypeScript service (TS/JS, in a worker thread), configured language servers
  * (python defaults to the bundled pyright when installed), then the editor.
  */
 export function createMonitorSources(o: MonitorSourcesOptions): MonitorSource[] {
   const servers: Record<string, string[]> = { ...o.settings.servers };
   const pyright = bundledPyright();
   if (servers['python'] === undefined && pyright !== undefined) servers['python'] = pyright;
-  const sources: MonitorSource[] = [new TsServiceSource({ log: o.log, ...(o.typescriptPath !== undefined ? { typescriptPath: o.typescriptPath } : {}) }), new LspSource({ servers, trusted: o.trusted, log: o.log })];
+  const sources: MonitorSource[] = [new TsWorkerSource({ log: o.log, syncWaitMs: o.settings.budgetMs, ...(o.typescriptPath !== undefined ? { typescriptPath: o.typescriptPath } : {}) }), new LspSource({ servers, trusted: o.trusted, log: o.log })];
   if (o.settings.useEditor && o.editorQuery !== undefined) sources.push(new EditorSource(o.editorQuery));
   return sources;
 }

@@ -41,7 +41,7 @@ function loadTs(typescriptPath: string | undefined, log: MonitorLog): Ts {
   return ts;
 }
 
-const tsLanguages = new Set(['typescript', 'typescriptreact', 'javascript', 'javascriptreact']);
+export const tsLanguages = new Set(['typescript', 'typescriptreact', 'javascript', 'javascriptreact']);
 const extensionOf: Record<string, string> = { typescript: '.ts', typescriptreact: '.tsx', javascript: '.js', javascriptreact: '.jsx' };
 
 interface DiskFile {
@@ -348,6 +348,21 @@ export class TsServiceSource implements MonitorSource {
       this.projects.delete(key);
       p.service.dispose();
       this.opts.log(`monitor: typescript project ${key} released (least recently used of ${max + 1})`);
+    }
+  }
+
+  /** A project is being built (a warm-up is scheduled or running). */
+  get building(): boolean {
+    for (const p of this.projects.values()) if (p.warming !== undefined) return true;
+    return false;
+  }
+
+  /** Resolves when no project is being built. */
+  async built(): Promise<void> {
+    for (;;) {
+      const warming = [...this.projects.values()].map((p) => p.warming).filter((w) => w !== undefined);
+      if (warming.length === 0) return;
+      await Promise.all(warming);
     }
   }
 
