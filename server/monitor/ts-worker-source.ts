@@ -25,6 +25,8 @@ export interface TsWorkerSourceOptions {
   syncWaitMs?: number;
   /** The worker script; default: ts-worker.js next to the bundle, else ts-worker.ts (sources run with tsx). */
   workerFile?: string;
+  /** Restarts after the worker stopped without answering anything in between; then it stays off. */
+  maxRestarts?: number;
 }
 
 interface Running {
@@ -48,6 +50,10 @@ export class TsWorkerSource implements MonitorSource {
   private running: Running | undefined;
   private nextId = 1;
   private disposed = false;
+  /** Times the worker stopped since it last answered a request. */
+  private nDeathsInARow = 0;
+  /** Stopped too often in a row: not started again (until the server restarts or the settings change). */
+  private givenUp = false;
   /** Synchronous calls answered / given up on (tests and stats). */
   readonly syncStats = { nAnswered: 0, nTimedOut: 0, nSkipped: 0 };
 
@@ -113,7 +119,7 @@ export class TsWorkerSource implements MonitorSource {
 
   /** The worker, started on first use (and again after it died). */
   private start(): Running | undefined {
-    if (this.disposed) return undefined;
+    if (this.disposed || this.givenUp) return undefined;
     if (this.running !== undefined) return this.running;
     const shared = new SharedArrayBuffer(8);
     const channel = new MessageChannel();
@@ -144,6 +150,7 @@ export class TsWorkerSource implements MonitorSource {
       }
       const resolve = running.pending.get(m.id);
       running.pending.delete(m.id);
+      this.nDeathsInARow = 0;
       if (m.op === 'failed') this.opts.log(`monitor: typescript failed: ${m.message} — this completion continues unconstrained`);
       resolve?.(m.op === 'reply' ? m.result : null);
     });
@@ -153,7 +160,14 @@ export class TsWorkerSource implements MonitorSource {
       for (const resolve of running.pending.values()) resolve(null);
       running.pending.clear();
       running.syncPort.close();
-      if (!this.disposed) this.opts.log(`monitor: the typescript worker stopped (${why}); it restarts on the next request`);
+      if (this.disposed) return;
+      this.nDeathsInARow++;
+      if (this.nDeathsInARow > (this.opts.maxRestarts ?? 3)) {
+        this.givenUp = true;
+        this.opts.log(`monitor: the typescript worker stopped (${why}), ${this.nDeathsInARow} times in a row — TypeScript/JavaScript member accesses stay unconstrained until Specter: Restart Server or a change of the specter.monitor settings`);
+        return;
+      }
+      this.opts.log(`monitor: the typescript worker stopped (${why}); it restarts on the next request`);
     };
     worker.on('error', (e) => died(e.message));
     worker.on('exit', (code) => died(`exit code ${code}`));
@@ -198,6 +212,7 @@ export class TsWorkerSource implements MonitorSource {
       const reply = take();
       if (reply !== undefined) {
         this.syncStats.nAnswered++;
+        this.nDeathsInARow = 0;
         if (reply.op === 'failed') {
           this.opts.log(`monitor: typescript failed: ${reply.message} — this completion continues unconstrained`);
           return undefined;

@@ -94,12 +94,12 @@ void describe('monitor: TypeScript language service in a worker thread', () => {
     assert.deepEqual(await patient.errors(d, 60_000), expected);
   });
 
-  void it('a worker that cannot run: no constraint, a clear log line, and it is tried again on the next request', async () => {
+  void it('a worker that cannot run: no constraint, a clear log line, tried again on the next requests, then left off', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'specter-ts-worker-'));
     const broken = path.join(dir, 'broken-worker.js');
     fs.writeFileSync(broken, "throw new Error('broken worker script');\n");
     const lines: string[] = [];
-    const source = new TsWorkerSource({ log: (l) => lines.push(l), workerFile: broken, syncWaitMs: 50 });
+    const source = new TsWorkerSource({ log: (l) => lines.push(l), workerFile: broken, syncWaitMs: 50, maxRestarts: 2 });
     try {
       const q = queryOf(cut(main, 'c.increment();', 'c.'), 'typescript', tsProject);
       assert.equal(await source.query(q), undefined);
@@ -108,6 +108,13 @@ void describe('monitor: TypeScript language service in a worker thread', () => {
       assert.equal(source.querySync(q), undefined);
       await new Promise((r) => setTimeout(r, 200));
       assert.ok(lines.slice(before).some((l) => /typescript worker stopped/.test(l)), 'started again, and failed again');
+      // The third stop in a row (two restarts allowed): it is not started again.
+      assert.equal(await source.query(q), undefined);
+      assert.match(lines.join('\n'), /stopped .*3 times in a row — TypeScript\/JavaScript member accesses stay unconstrained until Specter: Restart Server/);
+      const nLines = lines.length;
+      assert.equal(await source.query(q), undefined);
+      assert.equal(source.querySync(q), undefined);
+      assert.equal(lines.length, nLines, 'no further start, no further log line');
     } finally {
       source.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
