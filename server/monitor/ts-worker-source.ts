@@ -54,7 +54,10 @@ export class TsWorkerSource implements MonitorSource {
   private nDeathsInARow = 0;
   /** Stopped too often in a row: not started again (until the server restarts or the settings change). */
   private givenUp = false;
-  /** Synchronous calls answered / given up on (tests and stats). */
+  /**
+   * Synchronous calls answered / given up on, and requests of any kind answered "none" at once
+   * because the worker was building a project (tests and stats).
+   */
   readonly syncStats = { nAnswered: 0, nTimedOut: 0, nSkipped: 0 };
 
   constructor(private readonly opts: TsWorkerSourceOptions) {}
@@ -76,6 +79,11 @@ export class TsWorkerSource implements MonitorSource {
   }
 
   query(q: MonitorQuery): Promise<readonly string[] | undefined> {
+    // While a project builds the worker answers nothing else: "no constraint" at once, as in-process.
+    if (this.building()) {
+      this.syncStats.nSkipped++;
+      return Promise.resolve(undefined);
+    }
     return this.ask<readonly string[] | null>({ op: 'query', sync: false, q: plainQuery(q) }).then((r) => r ?? undefined);
   }
 
@@ -85,8 +93,8 @@ export class TsWorkerSource implements MonitorSource {
 
   /**
    * The type check's diagnostics, asynchronously: the server's thread is free while the worker
-   * checks the whole file. Undefined when the answer takes longer than timeoutMs (a project still
-   * building), or the request is cancelled.
+   * checks the whole file. Undefined while the worker builds a project, when the answer takes
+   * longer than timeoutMs, or when the request is cancelled.
    */
   errors(doc: MonitorDocument, timeoutMs: number, signal?: AbortSignal): Promise<Errors | undefined> {
     return new Promise((resolve) => {
@@ -100,7 +108,12 @@ export class TsWorkerSource implements MonitorSource {
       };
       const cancel = (): void => settle(undefined);
       const timer = setTimeout(cancel, timeoutMs);
+      // Building a project: the check would wait behind it; unchecked at once, as in-process.
       if (signal?.aborted === true) return cancel();
+      if (this.building()) {
+        this.syncStats.nSkipped++;
+        return cancel();
+      }
       signal?.addEventListener('abort', cancel);
       void this.ask<Errors | null>({ op: 'errors', sync: false, doc: plainDoc(doc) }).then((r) => settle(r ?? undefined));
     });
@@ -115,6 +128,12 @@ export class TsWorkerSource implements MonitorSource {
     r.pending.clear();
     r.syncPort.close();
     void r.worker.terminate();
+  }
+
+  /** The worker says it is building a project (it then answers nothing else until done). */
+  private building(): boolean {
+    const r = this.running;
+    return r !== undefined && Atomics.load(r.flag, 1) === 1;
   }
 
   /** The worker, started on first use (and again after it died). */
@@ -192,7 +211,7 @@ export class TsWorkerSource implements MonitorSource {
   private askSync(request: Unnumbered): unknown {
     const r = this.start();
     if (r === undefined) return undefined;
-    if (Atomics.load(r.flag, 1) === 1) {
+    if (this.building()) {
       this.syncStats.nSkipped++;
       return undefined;
     }

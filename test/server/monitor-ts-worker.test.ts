@@ -39,6 +39,11 @@ void describe('monitor: TypeScript language service in a worker thread', () => {
     assert.equal(worker.querySync(q), undefined);
     assert.equal(worker.querySync(q), undefined);
     assert.deepEqual({ ...worker.syncStats }, { nAnswered: 0, nTimedOut: 0, nSkipped: 2 });
+    // Nor do asynchronous ones (the query, the type check) wait behind the build.
+    const doc = { languageId: 'typescript', uri: q.uri, rootDir: tsProject, text: q.text };
+    assert.deepEqual(await Promise.race([worker.query(q).then((r) => ({ r })), building.then(() => 'built first')]), { r: undefined });
+    assert.deepEqual(await Promise.race([worker.errors(doc, 60_000).then((r) => ({ r })), building.then(() => 'built first')]), { r: undefined });
+    assert.equal(worker.syncStats.nSkipped, 4, 'answered at once, the worker not asked');
     await building;
     clearInterval(timer);
     const ready = log.find((l) => /typescript project .*tsconfig.json ready in \d+ ms/.test(l));
