@@ -617,23 +617,26 @@ export class CompletionService {
     if (member !== undefined) c.member = member.name;
     const floorChars = member !== undefined && (usesMember(request.prefix, member.name) || usesMember(request.suffix, member.name)) ? member.end : 0;
     const input = { prefix: request.prefix, suffix: request.suffix, text: c.text, boundaries: ends, floorChars };
-    // The in-process service answers at once within the check's default budget; a language server
-    // gets its own, shared by all of its checks for this completion.
+    // An in-process source answers at once within the check's default budget; a language server
+    // gets its own, shared by all of its checks for this completion; the TypeScript worker cuts
+    // back within its own budget, each check bounded by the server one.
     let errorsOf: ErrorsOf;
     let budgetMs: number | undefined;
+    let waitMs: number | undefined;
     if (source.errorsSync !== undefined) {
       const sync = source.errorsSync.bind(source);
       errorsOf = (text) => sync({ ...doc, text });
     } else if (source.errors !== undefined) {
       const errors = source.errors.bind(source);
-      budgetMs = settings.monitor.serverTypeCheckBudgetMs;
-      const tEnd = performance.now() + budgetMs;
+      waitMs = settings.monitor.serverTypeCheckBudgetMs;
+      budgetMs = source.cutBudgetMs ?? waitMs;
+      const tEnd = performance.now() + waitMs;
       errorsOf = (text) => errors({ ...doc, text }, Math.max(1, tEnd - performance.now()), signal);
     } else return c;
     const result = await typeCheck(errorsOf, budgetMs === undefined ? input : { ...input, budgetMs }, mode);
     if (result === undefined) {
       // Shown unchecked (the source is still loading the project, busy, or slower than its budget).
-      if (!this.loggedUnchecked) this.log(`Type check: ${source.name} gave no answer${budgetMs === undefined ? '' : ` within ${budgetMs} ms (specter.monitor.serverTypeCheckBudgetMs)`} — completions are shown unchecked until it does`);
+      if (!this.loggedUnchecked) this.log(`Type check: ${source.name} gave no answer${waitMs === undefined ? '' : ` within ${waitMs} ms (specter.monitor.serverTypeCheckBudgetMs)`} — completions are shown unchecked until it does`);
       this.loggedUnchecked = true;
       return { ...c, check: 'unchecked' };
     }

@@ -78,6 +78,11 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 2; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
+/** Log lines saying a TypeScript project is ready (one per build or refresh). */
+function readyLines(logs: readonly string[]): number {
+  return logs.filter((l) => /typescript project .* ready/.test(l)).length;
+}
+
 async function waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
   const t0 = performance.now();
   while (!pred()) {
@@ -164,7 +169,13 @@ async function runLanguage(kind: 'ts' | 'py', limit: number, budgetMs: number, c
     await warmUp(services, tasks, log);
     for (const [i, t] of tasks.entries()) {
       const uri = uriOf(t);
-      if (kind === 'ts') for (const svc of Object.values(services)) svc.service.documentOpened(uri, t.language, t.prefix + t.suffix);
+      if (kind === 'ts') {
+        const nReady = readyLines(services.on.logs);
+        for (const svc of Object.values(services)) svc.service.documentOpened(uri, t.language, t.prefix + t.suffix);
+        // Opening a document refreshes its project in the server's TypeScript worker (a few hundred
+        // ms): wait for it, as a user's first keystrokes after opening a file would.
+        await waitFor(() => readyLines(services.on.logs) > nReady, 60_000);
+      }
       await settle();
       const order: Mode[] = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const mode of order) runs[mode].push(await completeOnce(services[mode], t));

@@ -55,6 +55,12 @@ export interface MonitorSource {
    * timeoutMs; undefined when it cannot tell in time (no server, no diagnostics support, cancelled).
    */
   errors?(doc: MonitorDocument, timeoutMs: number, signal?: AbortSignal): Promise<readonly { start: number; key: string }[] | undefined>;
+  /**
+   * A source whose `errors` answer as fast as an in-process check (the TypeScript worker): the
+   * type check's time for cutting back, ms, instead of specter.monitor.serverTypeCheckBudgetMs
+   * (which then only bounds each single check).
+   */
+  readonly cutBudgetMs?: number;
   /** Prepares for a document in the background (fire and forget). */
   warm?(doc: MonitorDocument): void;
   dispose?(): void;

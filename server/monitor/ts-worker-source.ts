@@ -47,6 +47,8 @@ function defaultWorkerFile(): string {
 
 export class TsWorkerSource implements MonitorSource {
   readonly name = 'typescript';
+  /** Cutting a completion back gets what it got in-process (a whole-file check takes 10–60 ms). */
+  readonly cutBudgetMs = 150;
   private running: Running | undefined;
   private nextId = 1;
   private disposed = false;
