@@ -74,3 +74,12 @@ export function updateBenchmarksMd(name: string, body: string): void {
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
+
+/** `--name N` from a command line: a positive number (rounded), `fallback` when absent. */
+export function positiveOption(args: readonly string[], name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const n = Number(args[at + 1]);
+  if (!Number.isFinite(n) || n < 1) throw new Error(`${name} wants a positive number, got ${args[at + 1]}`);
+  return Math.round(n);
+}

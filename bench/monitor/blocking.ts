@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { positionAt, type MonitorDocument, type MonitorQuery } from '../../server/monitor/source';
 import { TsServiceSource } from '../../server/monitor/ts-service';
 import { TsWorkerSource } from '../../server/monitor/ts-worker-source';
-import { fmt, fmtSpread, machineLine, root, spread, table, updateBenchmarksMd, writeJson } from '../report';
+import { fmt, fmtSpread, machineLine, positiveOption, root, spread, table, updateBenchmarksMd, writeJson } from '../report';
 
 type Kind = 'in-process' | 'worker';
 /** The worker as the server runs it: the bundle `npm run build` makes. */
@@ -28,11 +28,6 @@ interface Round {
   reopenStallMs: number;
   queryMs: number[];
   answers: (readonly string[] | undefined)[];
-}
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
 function docOf(file: string): MonitorDocument {
@@ -91,8 +86,8 @@ async function round(kind: Kind, a: MonitorDocument, b: MonitorDocument, queries
 
 async function main(): Promise<void> {
   if (!fs.existsSync(builtWorker)) throw new Error(`${builtWorker} is missing: run npm run build first`);
-  const rounds = arg('--rounds', 3);
-  const nQueries = arg('--queries', 60);
+  const rounds = positiveOption(process.argv, '--rounds', 3);
+  const nQueries = positiveOption(process.argv, '--queries', 60);
   const a = docOf(path.join(root, 'server', 'completion-service.ts'));
   const b = docOf(path.join(root, 'server', 'engine', 'decode.ts'));
   const queries = queriesOf(a, nQueries);

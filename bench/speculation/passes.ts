@@ -7,11 +7,9 @@
 //
 // Same tasks and settings as `npm run bench -- speculation` (see ./run.ts). Writes the
 // `speculation-passes` section of BENCHMARKS.md and bench/results/speculation-passes.json.
-import * as os from 'node:os';
-import { startService } from '../../test/server/service-helpers';
-import { fmt, fmtSpread, machineLine, table, updateBenchmarksMd, writeJson } from '../report';
-import { SpeculationRunner, type BenchTask, type SideRun, type TaskRuns } from './measure';
-import { editing, evenly, heldOut } from './run';
+import { fmt, fmtSpread, table } from '../report';
+import { commandLine, pairArms, publish, runArms, startArmBench } from './arms';
+import type { BenchTask, SideRun } from './measure';
 import { summarize } from './summary';
 
 type Arm = 'plain' | 'in place' | 'copied';
@@ -29,92 +27,51 @@ interface Split {
 
 const emptySplit = (): Split => ({ totalMs: 0, runMs: 0, cutMs: 0, nCuts: 0, draftMs: 0, nPasses: 0 });
 
-function num(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const n = Number(args[at + 1]);
-  if (!Number.isFinite(n) || n < 1) throw new Error(`${name} wants a positive number, got ${args[at + 1]}`);
-  return Math.round(n);
-}
-
 export async function speculationPassesBenchMain(args: readonly string[]): Promise<void> {
-  const reps = num(args, '--reps', 2);
-  const limit = args.includes('--limit') ? num(args, '--limit', 1) : undefined;
-  const cap = (n: number): number => (limit === undefined ? n : Math.min(n, limit));
-  const workloads: [string, BenchTask[]][] = [
-    ['editing', evenly(editing(), cap(Infinity))],
-    ['held-out mid-line', evenly(heldOut('line-completion.jsonl', 'held-out mid-line'), cap(num(args, '--line', 60)))],
-    ['held-out block', evenly(heldOut('block-completion.jsonl', 'held-out block'), cap(num(args, '--block', 60)))],
-  ];
-  const { service, host } = await startService((s) => ({
-    ...s,
-    completion: { ...s.completion, maxTokens: 64, temperature: 0, timeCapAfterNewlineMs: 1e9 },
-    constraints: { ...s.constraints, mode: 'off' },
-    drafts: { ...s.drafts, count: 1 },
-  }));
-  const model = await host.acquire();
-  if (model === undefined) throw new Error(`model not ready: ${host.current.message}`);
+  const b = await startArmBench('speculation-passes', args);
+  const model = await b.host.acquire();
+  if (model === undefined) throw new Error(`model not ready: ${b.host.current.message}`);
   const lm = model.lm;
-  const runner = new SpeculationRunner(service, host, service.settings);
-  const run = async (task: BenchTask, arm: Arm, split: Split): Promise<SideRun> => {
+  /** [workload][arm]; the warm-up round goes to a split nobody reads. */
+  const splits = new Map<string, Record<Arm, Split>>();
+  const run = async (task: BenchTask, arm: Arm, workload: string | undefined): Promise<SideRun> => {
+    let byArm = splits.get(workload ?? '');
+    if (byArm === undefined) {
+      byArm = { plain: emptySplit(), 'in place': emptySplit(), copied: emptySplit() };
+      splits.set(workload ?? '', byArm);
+    }
+    const split = byArm[arm];
     lm.cutInPlace = arm !== 'copied';
     const c0 = { ...lm.counters };
-    const r = await runner.run(task, arm !== 'plain');
+    const r = await b.runner.run(task, arm !== 'plain');
     split.totalMs += r.totalMs;
     split.runMs += lm.counters.runMs - c0.runMs;
     split.cutMs += lm.counters.cutMs - c0.cutMs;
     split.nCuts += lm.counters.nCuts - c0.nCuts;
     split.nPasses += lm.counters.nForward - c0.nForward;
     // Fresh drafters per request: their statistics are this request's.
-    if (arm !== 'plain') split.draftMs += Object.values(service.drafterStats()).reduce((ms, d) => ms + d.tDraftMs, 0);
+    if (arm !== 'plain') split.draftMs += Object.values(b.service.drafterStats()).reduce((ms, d) => ms + d.tDraftMs, 0);
     return r;
   };
-  const log = (m: string): void => void process.stderr.write(`speculation-passes: ${m}\n`);
-  const loadStart = os.loadavg();
-  const tStartMs = performance.now();
-  const first = workloads[0]?.[1][0];
-  if (first !== undefined) for (const arm of arms) await run(first, arm, emptySplit());
-
-  const rows: { name: string; splits: Record<Arm, Split>; runs: { task: BenchTask; runs: Record<Arm, SideRun[]> }[] }[] = [];
-  let index = 0;
-  for (const [name, tasks] of workloads) {
-    const splits: Record<Arm, Split> = { plain: emptySplit(), 'in place': emptySplit(), copied: emptySplit() };
-    const runs: { task: BenchTask; runs: Record<Arm, SideRun[]> }[] = [];
-    for (const task of tasks) {
-      const t = { task, runs: { plain: [], 'in place': [], copied: [] } as Record<Arm, SideRun[]> };
-      for (let rep = 0; rep < reps; rep++) {
-        const shift = (index + rep) % arms.length;
-        for (const arm of [...arms.slice(shift), ...arms.slice(0, shift)]) t.runs[arm].push(await run(task, arm, splits[arm]));
-      }
-      index++;
-      runs.push(t);
-    }
-    rows.push({ name, splits, runs });
-    log(`${name}: ${tasks.length} tasks × ${reps} reps × 3 arms done at ${fmt((performance.now() - tStartMs) / 1000, 0)} s`);
-  }
+  const results = await runArms(b, arms, run);
   lm.cutInPlace = true;
-  await service.shutdown();
-  const loadEnd = os.loadavg();
-  const tRunS = (performance.now() - tStartMs) / 1000;
 
-  const pair = (t: { task: BenchTask; runs: Record<Arm, SideRun[]> }, on: Arm, off: Arm): TaskRuns => ({ task: t.task, on: t.runs[on], off: t.runs[off] });
-  const summaries = rows.map((r) => ({
-    name: r.name,
-    nRequests: r.runs.length * reps,
-    splits: r.splits,
-    inPlace: summarize(r.runs.map((t) => pair(t, 'in place', 'plain'))),
-    copied: summarize(r.runs.map((t) => pair(t, 'copied', 'plain'))),
-    versus: summarize(r.runs.map((t) => pair(t, 'in place', 'copied'))),
+  const summaries = results.byWorkload.map(([name, list]) => ({
+    name,
+    nRequests: list.length * b.reps,
+    splits: splits.get(name) ?? { plain: emptySplit(), 'in place': emptySplit(), copied: emptySplit() },
+    inPlace: summarize(list.map((t) => pairArms(t, 'in place', 'plain'))),
+    copied: summarize(list.map((t) => pairArms(t, 'copied', 'plain'))),
+    versus: summarize(list.map((t) => pairArms(t, 'in place', 'copied'))),
   }));
   const nMismatch = summaries.reduce((n, s) => n + s.inPlace.nMismatch + s.copied.nMismatch, 0);
   const pct = (x: number, of: number): string => `${fmt((100 * x) / of, 1)}%`;
-  const flags = args.filter((a) => a !== 'speculation-passes');
   const body = [
     '## Where speculative decoding spends its time; cutting the KV cache in place (issue 5)',
     '',
-    `Command: \`npm run bench -- speculation-passes${flags.length > 0 ? ` ${flags.join(' ')}` : ''}\` · ${machineLine()} · ${fmt(tRunS / 60, 1)} min · load average ${fmt(loadStart[0] ?? NaN, 1)} at the start, ${fmt(loadEnd[0] ?? NaN, 1)} at the end · JSON: \`bench/results/speculation-passes.json\``,
+    commandLine(b, results),
     '',
-    `Tasks and settings as in the speculation benchmark above. Each task runs ${reps}× in each of three ways, the order rotating: plain; speculative with the KV cache cut in place after a rejected draft (the runtime's default: each further KV head's rows move down in the same buffer); speculative with the cache copied into fresh arrays at every cut (as before). Outputs identical in all three ways: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} task comparisons differ`}**.`,
+    `Tasks and settings as in the speculation benchmark above. Each task runs ${b.reps}× in each of three ways, the order rotating: plain; speculative with the KV cache cut in place after a rejected draft (the runtime's default: each further KV head's rows move down in the same buffer); speculative with the cache copied into fresh arrays at every cut (as before). Outputs identical in all three ways: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} task comparisons differ`}**.`,
     '',
     table(
       ['workload', 'decode speed-up, cut in place: all tokens; per task', 'decode speed-up, copied: all tokens; per task', 'in place ÷ copied: all tokens; per task', 'KV cuts per request', 'ms per cut, in place vs copied'],
@@ -144,18 +101,5 @@ export async function speculationPassesBenchMain(args: readonly string[]): Promi
       ),
     ),
   ].join('\n');
-  process.stdout.write(`${body}\n`);
-  if (limit !== undefined) {
-    log('--limit: smoke run, BENCHMARKS.md and bench/results/speculation-passes.json left alone');
-    return;
-  }
-  writeJson('speculation-passes', {
-    command: `npm run bench -- speculation-passes ${flags.join(' ')}`.trim(),
-    machine: machineLine(),
-    date: new Date().toISOString(),
-    reps,
-    loadAverage: { start: loadStart, end: loadEnd },
-    workloads: summaries.map((s) => ({ name: s.name, splits: s.splits, inPlace: s.inPlace, copied: s.copied, inPlaceOverCopied: s.versus })),
-  });
-  updateBenchmarksMd('speculation-passes', body);
+  publish(b, results, body, summaries.map((x) => ({ name: x.name, splits: x.splits, inPlace: x.inPlace, copied: x.copied, inPlaceOverCopied: x.versus })));
 }

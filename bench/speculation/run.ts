@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { defaultSettings, type DrafterName, type SpecterSettings } from '../../server/protocol';
 import { drafterNames } from '../../server/settings';
 import { startService } from '../../test/server/service-helpers';
-import { fmt, machineLine, root, updateBenchmarksMd, writeJson } from '../report';
+import { fmt, machineLine, positiveOption, root, updateBenchmarksMd, writeJson } from '../report';
 import type { EditingTask } from './editing';
 import { SpeculationRunner, identical, type BenchTask, type TaskRuns } from './measure';
 import { mechanicsTable, speedTable, summarize, type WorkloadRow } from './summary';
@@ -40,12 +40,7 @@ function parseOptions(args: readonly string[]): Options {
     const at = args.indexOf(name);
     return at >= 0 ? args[at + 1] : undefined;
   };
-  const num = (name: string, fallback: number): number => {
-    const v = value(name);
-    const n = v === undefined ? fallback : Number(v);
-    if (!Number.isFinite(n) || n < 1) throw new Error(`${name} wants a positive number, got ${v}`);
-    return Math.round(n);
-  };
+  const num = (name: string, fallback: number): number => positiveOption(args, name, fallback);
   const constraints = value('--constraints') ?? 'off';
   if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints off|syntax|all, got ${constraints}`);
   const stopLoops = value('--stop-loops') ?? 'on';

@@ -178,9 +178,10 @@ async function generate(
     proposal = scheduler?.propose(sequence, nRoom);
     draft = constraint !== undefined && proposal !== undefined ? filterDraft(proposal.tokens, constraint) : (proposal?.tokens ?? []);
     cachedBefore = lm.cached.length;
-    const tPassMs = clock();
+    const memory = req.speculation?.memory;
+    const tPassMs = memory !== undefined ? clock() : 0;
     logits = await lm.forward([sequence[sequence.length - 1] as number, ...draft]);
-    req.speculation?.memory?.recordPass(1 + draft.length, clock() - tPassMs);
+    memory?.recordPass(1 + draft.length, clock() - tPassMs);
     stats.nForward++;
     stats.nForwardDecode++;
   }

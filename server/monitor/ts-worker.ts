@@ -41,10 +41,16 @@ function main(): void {
     ...(data.typescriptPath !== undefined ? { typescriptPath: data.typescriptPath } : {}),
     ...(data.maxProjects !== undefined ? { maxProjects: data.maxProjects } : {}),
   });
-  /** Publishes whether a project is being built; when one is, publishes its end too. */
+  /** Publishes whether a project is being built; when one is, publishes its end too (one waiter). */
+  let waiting = false;
   const building = (): void => {
     Atomics.store(flag, 1, source.building ? 1 : 0);
-    if (source.building) void source.built().then(() => Atomics.store(flag, 1, source.building ? 1 : 0));
+    if (!source.building || waiting) return;
+    waiting = true;
+    void source.built().then(() => {
+      waiting = false;
+      building();
+    });
   };
   const answer = (sync: boolean, reply: TsWorkerReply): void => {
     if (!sync) {
