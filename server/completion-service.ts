@@ -643,7 +643,8 @@ export class CompletionService {
     this.loggedUnchecked = false;
     const check = result.errorsOnLines === 0 ? 'clean' : 'errors';
     if (result.keepChars >= c.text.length) return { ...c, check };
-    return { ...cutBack(c.text, c.tokens, ends, result.keepChars), check };
+    // The member stays known when the check cuts back to it: type retries decode again without it.
+    return { ...cutBack(c.text, c.tokens, ends, result.keepChars), check, ...(c.member !== undefined ? { member: c.member } : {}) };
   }
 
   private grammarFor(request: CompletionRequest, model: LoadedModel, settings: SpecterSettings): Promise<Constraint | undefined> {
