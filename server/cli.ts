@@ -22,6 +22,7 @@ interface CliOptions {
   monitor?: boolean;
   healing?: boolean;
   stopLoops?: boolean;
+  contextCache?: 'auto' | 'on' | 'off';
   /** --drafts K: K alternative completions (superposed decoding), all of them in `completions`. */
   drafts?: number;
   quiet: boolean;
@@ -38,7 +39,7 @@ function usage(): never {
   process.stderr.write(
     [
       'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off] [--drafts K]',
-      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|off] [--stop-loops on|off] [--drafts K] [--quiet]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|off] [--stop-loops on|off] [--context-cache auto|on|off] [--drafts K] [--quiet]',
       '',
     ].join('\n'),
   );
@@ -65,6 +66,12 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--healing': options.healing = onOff(flag, value()); break;
       case '--stop-loops': options.stopLoops = onOff(flag, value()); break;
       case '--drafts': options.drafts = Number(value()); break;
+      case '--context-cache': {
+        const mode = value();
+        if (mode !== 'auto' && mode !== 'on' && mode !== 'off') usage();
+        options.contextCache = mode;
+        break;
+      }
       case '--constraints': {
         const mode = value();
         if (mode !== 'off' && mode !== 'syntax' && mode !== 'all') usage();
@@ -83,7 +90,7 @@ function settingsFrom(service: CompletionService, options: CliOptions): SpecterS
   return {
     ...base,
     model: options.model ?? base.model,
-    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing ?? base.completion.tokenHealing, stopLoops: options.stopLoops ?? base.completion.stopLoops },
+    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing ?? base.completion.tokenHealing, stopLoops: options.stopLoops ?? base.completion.stopLoops, contextCache: options.contextCache ?? base.completion.contextCache },
     speculation: { ...base.speculation, enabled: options.speculation ?? base.speculation.enabled },
     constraints: { ...base.constraints, mode: options.constraints ?? base.constraints.mode },
     monitor: { ...base.monitor, enabled: options.monitor ?? base.monitor.enabled },

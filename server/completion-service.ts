@@ -42,6 +42,8 @@ import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
 import { HealConstraint, healingFor, healingMask, unhealText } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
+import { contextCache, defaultContextCache } from './engine/context-cache';
+import type { LogitsProcessor } from './engine/processors';
 
 export interface CompletionRequest {
   uri: string;
@@ -95,6 +97,16 @@ const parseRetryTemperature = 0.8;
  */
 export function parseRetryLimit(trigger: CompletionRequest['trigger'], parseRetries: number): number {
   return trigger === 'automatic' ? Math.min(1, parseRetries) : parseRetries;
+}
+
+/**
+ * The context cache a completion runs with (specter.completion.contextCache): auto = what the model
+ * directory asks for (none: off); on = that, else Specter's defaults; off = none.
+ */
+export function contextCacheFor(model: Pick<LoadedModel, 'contextCache'>, mode: SpecterSettings['completion']['contextCache']): LogitsProcessor | undefined {
+  if (mode === 'off') return undefined;
+  const options = model.contextCache ?? (mode === 'on' ? defaultContextCache : undefined);
+  return options === undefined ? undefined : contextCache(options);
 }
 
 export class CompletionService {
@@ -232,6 +244,7 @@ export class CompletionService {
       };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
+      const cache = contextCacheFor(model, c.contextCache);
       /**
        * One decode with its checks; `cursorNames`: the member access at the cursor may take only
        * these. `retry.prefix`: tokens this decode is known to begin with (drafted first).
@@ -244,6 +257,7 @@ export class CompletionService {
         const constraint = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : intersect(parts);
         const these = retry?.prefix !== undefined && retry.prefix.length > 0 ? [new PrefixDrafter(retry.prefix), ...drafters] : drafters;
         const outcome = await decode(model.lm, model.tokenizer, {
+          ...(cache !== undefined ? { processors: [cache] } : {}),
           ...(constraint !== undefined ? { constraint } : {}),
           ...(these.length > 0 ? { drafters: these, speculation: { maxDraftTokens: settings.speculation.maxDraftTokens, ...(this.learnDraftStart ? { memory: this.memoryFor(model) } : {}) } } : {}),
           prompt: promptIds,

@@ -24,6 +24,8 @@ export interface SpecterSettings {
     tokenHealing: boolean;
     /** End a completion that loops (`k, k, k, k`, one line three times) after the loop's first copy (engine/stopping-repeat.ts). */
     stopLoops: boolean;
+    /** Mix in the next tokens the context itself votes for (engine/context-cache.ts): auto = when the model directory asks for it. */
+    contextCache: 'auto' | 'on' | 'off';
     /** Stop generating this long after the first newline, in ms. */
     timeCapAfterNewlineMs: number;
     temperature: number;
@@ -109,6 +111,7 @@ export const defaultSettings: SpecterSettings = {
     multiline: 'auto',
     tokenHealing: true,
     stopLoops: true,
+    contextCache: 'auto',
     timeCapAfterNewlineMs: 1500,
     temperature: 0,
     topP: 0.95,

@@ -54,6 +54,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       multiline: (['auto', 'always', 'never'] as const).find((m) => m === c['multiline']) ?? d.completion.multiline,
       tokenHealing: bool(c['tokenHealing'], d.completion.tokenHealing),
       stopLoops: bool(c['stopLoops'], d.completion.stopLoops),
+      contextCache: (['auto', 'on', 'off'] as const).find((m) => m === c['contextCache']) ?? d.completion.contextCache,
       timeCapAfterNewlineMs: num(c['timeCapAfterNewlineMs'], d.completion.timeCapAfterNewlineMs, 0, 60_000),
       temperature: num(c['temperature'], d.completion.temperature, 0, 2),
       topP: num(c['topP'], d.completion.topP, 0.01, 1),

@@ -8,7 +8,7 @@
 // product's stopping rules, speculation), with the monitor off and no time cap; the four variants
 // differ only in specter.constraints.mode and .parseCheck.
 //
-//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--stop-loops on|off] [--json out.json] [--verbose]
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--stop-loops on|off] [--context-cache auto|on|off] [--json out.json] [--verbose]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFiles, cutPoints, percentile } from './common';
@@ -29,6 +29,8 @@ const parseRetries = arg('--parse-retries') === undefined ? undefined : Number(a
 const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';
 /** specter.completion.stopLoops (default: on, the setting's default). */
 const stopLoops = arg('--stop-loops') !== 'off';
+/** specter.completion.contextCache (default: auto, the setting's default). */
+const contextCache = ((v) => (v === 'on' || v === 'off' ? v : 'auto'))(arg('--context-cache'));
 
 interface Doc {
   path: string;
@@ -158,7 +160,7 @@ const variantSettings: Record<Variant, { mode: SpecterSettings['constraints']['m
 async function main(): Promise<void> {
   const { service, host } = await startService((st) => ({
     ...st,
-    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9, stopLoops },
+    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9, stopLoops, contextCache },
     monitor: { ...st.monitor, enabled: false },
     drafts: { ...st.drafts, count: 1 },
   }));
@@ -268,6 +270,7 @@ async function main(): Promise<void> {
     finishingStep: { completions: nFinished, tokens: nFinishTokens },
     parseRetries: { setting: parseRetries ?? 'default', trigger, completionsDecodedAgain: nRetried },
     stopLoops,
+    contextCache,
     // Timings vary with the machine's load; compare runs made back to back.
     completionMs: { all: spread(tCheckMs), decodedAgain: spread(tRetriedMs) },
   };

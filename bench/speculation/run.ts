@@ -1,7 +1,7 @@
 // Issue 5 benchmark: speculative (CopySpec + prompt lookup) vs plain greedy decoding, same model,
 // same completion service, one run, interleaved per task:
 //
-//   npm run bench -- speculation [--reps N] [--limit N] [--line N] [--block N] [--max-tokens N] [--constraints off|syntax|all] [--drafters a,b,…] [--stop-loops on|off]
+//   npm run bench -- speculation [--reps N] [--limit N] [--line N] [--block N] [--max-tokens N] [--constraints off|syntax|all] [--drafters a,b,…] [--stop-loops on|off] [--context-cache auto|on|off]
 //
 // Workloads: the editing tasks of bench/tasks/editing.jsonl (built by ./editing.ts: near-copies in
 // the file or in an open document), and held-out mid-line and block completions
@@ -9,7 +9,8 @@
 // tasks of them). Every request starts from an empty KV cache; greedy, the product's stopping
 // rules, except that the time cap after the first newline is off (it would make the output depend
 // on speed). Defaults: --reps 2, --line 60, --block 60, all 48 editing tasks, --max-tokens 64,
-// --constraints off, --stop-loops on (the setting's default) (about 700 requests). `--limit N` takes N tasks per workload and writes
+// --constraints off, --stop-loops on and --context-cache auto (the settings' defaults) (about 700 requests).
+// With --context-cache off the results go to their own section and JSON (speculation-no-cache). `--limit N` takes N tasks per workload and writes
 // nothing but stdout (smoke runs).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -33,6 +34,8 @@ interface Options {
   drafters: DrafterName[] | undefined;
   /** specter.completion.stopLoops. */
   stopLoops: boolean;
+  /** specter.completion.contextCache. */
+  contextCache: 'auto' | 'on' | 'off';
 }
 
 function parseOptions(args: readonly string[]): Options {
@@ -45,6 +48,8 @@ function parseOptions(args: readonly string[]): Options {
   if (constraints !== 'off' && constraints !== 'syntax' && constraints !== 'all') throw new Error(`--constraints off|syntax|all, got ${constraints}`);
   const stopLoops = value('--stop-loops') ?? 'on';
   if (stopLoops !== 'on' && stopLoops !== 'off') throw new Error(`--stop-loops on|off, got ${stopLoops}`);
+  const contextCache = value('--context-cache') ?? 'auto';
+  if (contextCache !== 'auto' && contextCache !== 'on' && contextCache !== 'off') throw new Error(`--context-cache auto|on|off, got ${contextCache}`);
   const drafters = value('--drafters')?.split(',').map((d) => d.trim()) as DrafterName[] | undefined;
   if (drafters !== undefined && (drafters.length === 0 || drafters.some((d) => !drafterNames.includes(d)))) throw new Error(`--drafters wants a comma-separated list of ${drafterNames.join(', ')}`);
   return {
@@ -56,6 +61,7 @@ function parseOptions(args: readonly string[]): Options {
     maxTokens: num('--max-tokens', 64),
     constraints,
     stopLoops: stopLoops === 'on',
+    contextCache,
   };
 }
 
@@ -91,7 +97,7 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
   ];
   const { service, host } = await startService((s) => ({
     ...s,
-    completion: { ...s.completion, maxTokens: o.maxTokens, temperature: 0, timeCapAfterNewlineMs: 1e9, stopLoops: o.stopLoops },
+    completion: { ...s.completion, maxTokens: o.maxTokens, temperature: 0, timeCapAfterNewlineMs: 1e9, stopLoops: o.stopLoops, contextCache: o.contextCache },
     constraints: { ...s.constraints, mode: o.constraints },
     drafts: { ...s.drafts, count: 1 },
     ...(o.drafters === undefined ? {} : { speculation: { ...s.speculation, drafters: o.drafters } }),
@@ -130,15 +136,17 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
     { name: '**held-out mid-line**', goal: 1.3, s: summarize(runs.get('held-out mid-line') ?? []) },
     { name: '**held-out block**', goal: 1.3, s: summarize(runs.get('held-out block') ?? []) },
   ];
+  const cacheOff = o.contextCache === 'off';
+  const resultName = cacheOff ? 'speculation-no-cache' : 'speculation';
   const flags = args.filter((a, i) => a.startsWith('--') || (i > 0 && args[i - 1]?.startsWith('--') === true));
   const command = `npm run bench -- speculation${flags.length > 0 ? ` ${flags.join(' ')}` : ''}`;
   const nMismatch = rows.slice(0, 1).concat(rows.slice(4)).reduce((n, r) => n + r.s.nMismatch, 0);
   const body = [
-    '## Speculative vs plain greedy decoding (issue 5)',
+    `## Speculative vs plain greedy decoding${cacheOff ? ', context cache off' : ''} (issue 5)`,
     '',
-    `Command: \`${command}\` · ${machineLine()} · ${fmt(tRunS / 60, 1)} min · load average ${fmt(loadStart[0] ?? NaN, 1)} at the start, ${fmt(loadEnd[0] ?? NaN, 1)} at the end · JSON: \`bench/results/speculation.json\``,
+    `Command: \`${command}\` · ${machineLine()} · ${fmt(tRunS / 60, 1)} min · load average ${fmt(loadStart[0] ?? NaN, 1)} at the start, ${fmt(loadEnd[0] ?? NaN, 1)} at the end · JSON: \`bench/results/${resultName}.json\``,
     '',
-    `Same model (models/specter-tiny, CPU), same completion service, greedy, ≤ ${o.maxTokens} tokens and ≤ 8 lines, constraints ${o.constraints}, monitor off, no time cap; drafters ${(o.drafters ?? defaultSettings.speculation.drafters).map((d) => `\`${d}\``).join(', ')} (defaults: ≤ 16 draft tokens, γ = 4, n-grams 2–4; \`table\`: models/specter-tiny/specter/draft-table.bin). Each task runs ${o.reps}× with speculation on and ${o.reps}× off, alternating which goes first, every request from an empty KV cache and with fresh drafters (CopySpec sees the prompt and the task's open documents, no earlier completions); the speculation memory that sets each request's first draft length persists across requests, as in the server. Speed = generated tokens / decode time (prefill excluded; it is the same both ways); "all tokens" = total tokens / total decode time, "per task" = median (p10–p90) over tasks with ≥ 4 tokens; latency = the whole completion, prefill included. Outputs identical on and off: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} tasks differ`}**.`,
+    `Same model (models/specter-tiny, CPU), same completion service, greedy, ≤ ${o.maxTokens} tokens and ≤ 8 lines, constraints ${o.constraints}, monitor off, no time cap, context cache ${cacheOff ? 'off' : "the model's (on for specter-tiny; the same both ways)"}; drafters ${(o.drafters ?? defaultSettings.speculation.drafters).map((d) => `\`${d}\``).join(', ')} (defaults: ≤ 16 draft tokens, γ = 4, n-grams 2–4; \`table\`: models/specter-tiny/specter/draft-table.bin). Each task runs ${o.reps}× with speculation on and ${o.reps}× off, alternating which goes first, every request from an empty KV cache and with fresh drafters (CopySpec sees the prompt and the task's open documents, no earlier completions); the speculation memory that sets each request's first draft length persists across requests, as in the server. Speed = generated tokens / decode time (prefill excluded; it is the same both ways); "all tokens" = total tokens / total decode time, "per task" = median (p10–p90) over tasks with ≥ 4 tokens; latency = the whole completion, prefill included. Outputs identical on and off: **${nMismatch === 0 ? 'yes, every task' : `NO, ${nMismatch} tasks differ`}**.`,
     '',
     speedTable(rows),
     '',
@@ -150,10 +158,10 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
   ].join('\n');
   process.stdout.write(`${body}\n`);
   if (o.limit !== undefined) {
-    log('--limit: smoke run, BENCHMARKS.md and bench/results/speculation.json left alone');
+    log(`--limit: smoke run, BENCHMARKS.md and bench/results/${resultName}.json left alone`);
     return;
   }
-  writeJson('speculation', {
+  writeJson(resultName, {
     command,
     machine: machineLine(),
     options: o,
@@ -174,7 +182,7 @@ export async function speculationBenchMain(args: readonly string[]): Promise<voi
     })),
   });
   retireQuickSection();
-  updateBenchmarksMd('speculation', body);
+  updateBenchmarksMd(resultName, body);
 }
 
 /**

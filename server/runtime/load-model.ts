@@ -8,6 +8,8 @@ import { OnnxCausalLM } from './onnx-lm';
 import { fail, formatBytes, ok, type Outcome } from './outcome';
 import type { DraftTable } from '../engine/draft-table';
 import { readDraftTable } from './draft-table-file';
+import { readContextCacheMeta } from './context-cache-meta';
+import type { ContextCacheOptions } from '../engine/context-cache';
 import { createSession } from './session';
 import { createTokenizer, type HfTokenizerAdapter } from './tokenizer';
 
@@ -55,6 +57,8 @@ export interface LoadedModel {
   warnings: string[];
   /** The model's own next-token table for the `table` drafter (specter/draft-table.bin), when the directory has a usable one. */
   draftTable?: DraftTable;
+  /** The context cache the model directory asks for (config.json "specter.context_cache"), when it does. */
+  contextCache?: ContextCacheOptions;
   tLoadMs: number;
   dispose(): Promise<void>;
 }
@@ -110,8 +114,10 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<Outcome
   }
   const drafts = await readDraftTable(info.dir, tokenizer.value.vocabSize);
   if (drafts.warning !== undefined) warnings.push(drafts.warning);
+  const cache = readContextCacheMeta(info.config);
+  if (cache.warning !== undefined) warnings.push(cache.warning);
   const tLoadMs = performance.now() - t0;
-  opts.log(`Loaded ${info.name}: ${info.dims.layers} layers, ${info.dims.kvHeads}/${info.dims.heads} KV/query heads × ${info.dims.headDim}, vocab ${lm.vocabSize} (tokenizer ${tokenizer.value.vocabSize}), context ${info.dims.contextLength}, ${lm.io.kvType}, ${executionProvider}${drafts.table === undefined ? '' : `, draft table ${drafts.table.nEntries} entries`}, ${Math.round(tLoadMs)} ms`);
+  opts.log(`Loaded ${info.name}: ${info.dims.layers} layers, ${info.dims.kvHeads}/${info.dims.heads} KV/query heads × ${info.dims.headDim}, vocab ${lm.vocabSize} (tokenizer ${tokenizer.value.vocabSize}), context ${info.dims.contextLength}, ${lm.io.kvType}, ${executionProvider}${drafts.table === undefined ? '' : `, draft table ${drafts.table.nEntries} entries`}${cache.options === undefined ? '' : `, context cache ${cache.options.minN}–${cache.options.maxN} tokens λ ≤ ${cache.options.weight}`}, ${Math.round(tLoadMs)} ms`);
   return ok({
     name: info.name,
     dir: info.dir,
@@ -134,6 +140,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<Outcome
     executionProvider,
     warnings,
     ...(drafts.table === undefined ? {} : { draftTable: drafts.table }),
+    ...(cache.options === undefined ? {} : { contextCache: cache.options }),
     tLoadMs,
     dispose: () => lm.dispose(),
   });

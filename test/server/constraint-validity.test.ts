@@ -111,17 +111,20 @@ describe('constrained completions of the embedded model are valid (service, gree
 
   it('finishing: inside a call its own line opened, the completion closes it instead of vanishing', async () => {
     // Held-out code (Python's calendar.py / optparse-style), cut inside brackets of the cursor's
-    // line, with the next statement after it. Unconstrained, the model stops with them open.
+    // line, with the next statement after it. Unconstrained, the model stops with them open. The
+    // model alone: with the context cache it copies the def line's `withyear=True):` into the call
+    // (the parse check's business, not the finishing step's).
+    const alone = await startService((s) => ({ ...deterministic(s), completion: { ...deterministic(s).completion, contextCache: 'off' } }));
     const cases = [
       { prefix: 'def main(args):\n    parser = make_parser()\n\n    options = parser.parse_args(args[', suffix: '\n\n    if options.locale and not options.encoding:\n        parser.error("no encoding")\n' },
       { prefix: 'class LocaleTextCalendar(TextCalendar):\n    def formatmonthname(self, theyear, themonth, width, withyear=True):\n        with different_locale(self.locale):\n            return super().formatmonthname(theyear,', suffix: '\n\n\n# Support for old module level interface\nc = TextCalendar()\n' },
     ];
-    const model = await sut.host.acquire();
+    const model = await alone.host.acquire();
     assert.ok(model);
     let nFinished = 0;
     for (const c of cases) {
       const request = { uri: 'file:///held-out/calendar.py', languageId: 'python', prefix: c.prefix, suffix: c.suffix };
-      const constrained = await completeWith(sut, 'syntax', request);
+      const constrained = await completeWith(alone, 'syntax', request);
       const k = createSyntaxConstraint({ languageId: 'python', prefix: c.prefix, suffix: c.suffix, tokenizer: model.tokenizer });
       assert.ok(k);
       assert.notEqual(constrained.text.trim(), '', `${JSON.stringify(c.prefix.slice(-30))}: nothing left`);
@@ -130,6 +133,7 @@ describe('constrained completions of the embedded model are valid (service, gree
       if ((constrained.finishTokens ?? 0) > 0) nFinished++;
     }
     assert.ok(nFinished >= 1, 'the finishing step closed none of them');
+    await alone.service.shutdown();
   });
 
   it('JSON: every completion in package.json and tsconfig.json validates against its schema', async (t) => {

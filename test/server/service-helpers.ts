@@ -36,8 +36,8 @@ export function firstText(r: CompletionResult): string {
   return r.kind === 'ok' ? (r.texts[0] ?? '') : '';
 }
 
-/** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing, loops not cut (each has its own tests). */
-export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, tokenHealing: false, stopLoops: false }, constraints: { ...s.constraints, mode: 'off' } });
+/** Golden settings: plain greedy decoding of the model from the prompt as built, no grammar constraint, no token healing, loops not cut, no context cache (each has its own tests). */
+export const goldenSettings = (s: SpecterSettings): SpecterSettings => ({ ...s, completion: { ...s.completion, tokenHealing: false, stopLoops: false, contextCache: 'off' }, constraints: { ...s.constraints, mode: 'off' } });
 
 /**
  * Opens `doc` in the service as the editor would and waits (up to 30 s) for its TypeScript project

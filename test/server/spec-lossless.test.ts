@@ -2,13 +2,14 @@
 // byte-identical (same token ids, same text) to plain greedy output, on 200+ varied prompts —
 // FIM mid-line and block tasks from held-out real files, long prefixes, and repetitive code
 // where the drafters do most of the work. All three drafters (CopySpec, prompt lookup, the model's
-// draft table) take part.
+// draft table) take part; every other prompt runs with the embedded model's context cache.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decode, type DecodeOutcome, type DecodeRequest } from '../../server/engine/decode';
 import { suppressIds } from '../../server/engine/processors';
+import { contextCache } from '../../server/engine/context-cache';
 import { createRng } from '../../server/engine/rng';
 import { createDrafters } from '../../server/engine/speculation';
 import { BanConstraint } from '../../server/engine/constraints/ban';
@@ -71,10 +72,15 @@ describe('speculative greedy decoding is lossless on the real model', () => {
     let nDraftedTotal = 0;
     let nAcceptedTotal = 0;
     const mismatches: string[] = [];
+    const cacheOptions = model.contextCache;
+    assert.ok(cacheOptions, 'the embedded model asks for the context cache');
+    let nCached = 0;
     for (const task of prompts) {
       const request: CompletionRequest = { uri: task.path, languageId: task.language, prefix: task.prefix, suffix: task.suffix };
       const ids = sut.service.promptIds(model, request);
-      const run = (withDrafters: boolean): Promise<DecodeOutcome> => greedy(model, ids, withDrafters ? { drafters, speculation: { maxDraftTokens: 16, memory } } : {});
+      // Every other prompt with the embedded model's context cache (it changes the logits both ways).
+      const processors = nCached++ % 2 === 1 ? [suppressIds(model.tokenizer.stopIds), contextCache(cacheOptions)] : [suppressIds(model.tokenizer.stopIds)];
+      const run = (withDrafters: boolean): Promise<DecodeOutcome> => greedy(model, ids, { processors, ...(withDrafters ? { drafters, speculation: { maxDraftTokens: 16, memory } } : {}) });
       for (const d of drafters) starts.add(memory.startLength(d.name, 16));
       const plain = await run(false);
       const spec = await run(true);

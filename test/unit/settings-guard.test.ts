@@ -29,6 +29,12 @@ describe('parseSettings', () => {
       assert.equal(bad.constraints.parseCheck, 'relative');
       assert.equal(bad.threadSpinning, false);
     } },
+    { name: 'context cache: auto by default, on/off kept, anything else auto', raw: { completion: { contextCache: 'off' } }, check: (s) => {
+      assert.equal(defaultSettings.completion.contextCache, 'auto');
+      assert.equal(s.completion.contextCache, 'off');
+      assert.equal(parseSettings({ completion: { contextCache: 'on' } }).completion.contextCache, 'on');
+      assert.equal(parseSettings({ completion: { contextCache: true } }).completion.contextCache, 'auto');
+    } },
   ];
   for (const c of cases) it(c.name, () => c.check(parseSettings(c.raw)));
 });

@@ -1,0 +1,70 @@
+// The context cache on the real path: the embedded model's directory asks for it, the service
+// reads the setting, and on code that repeats a block the greedy completion continues the copy
+// where the model alone does not (the tiny model cannot copy from its context: MODEL_CARD.md).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { firstText, goldenSettings, startService, type ServiceUnderTest } from './service-helpers';
+
+interface Task { id: string; language: string; path: string; prefix: string }
+
+const tasks = fs
+  .readFileSync(path.join(__dirname, '..', '..', 'bench', 'tasks', 'block-completion.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => JSON.parse(l) as Task);
+
+/**
+ * A held-out block of whole lines written twice, the cursor at the start of a line of the second
+ * copy: the completion's first line should be that line of the first copy.
+ */
+function repeats(n: number): { id: string; language: string; uri: string; prefix: string; expected: string }[] {
+  const out: { id: string; language: string; uri: string; prefix: string; expected: string }[] = [];
+  for (const t of tasks) {
+    if (out.length === n) break;
+    const lines = t.prefix.split('\n').slice(1, -1).slice(-12);
+    const at = Math.floor(lines.length * 0.6);
+    const expected = lines[at] ?? '';
+    if (lines.length < 8 || expected.trim().length < 6) continue;
+    const block = lines.join('\n');
+    out.push({ id: t.id, language: t.language, uri: `file:///heldout/${t.path}`, prefix: `${block}\n\n${lines.slice(0, at).join('\n')}\n`, expected });
+  }
+  return out;
+}
+
+describe('context cache with the embedded model', () => {
+  let auto: ServiceUnderTest;
+  let off: ServiceUnderTest;
+  before(async () => {
+    auto = await startService((s) => ({ ...goldenSettings(s), completion: { ...goldenSettings(s).completion, contextCache: 'auto' } }));
+    off = await startService(goldenSettings);
+  });
+  after(async () => {
+    await auto.service.shutdown();
+    await off.service.shutdown();
+  });
+
+  it('the model directory asks for it (config.json specter.context_cache) and the load log says so', async () => {
+    const model = await auto.host.acquire();
+    assert.deepEqual(model?.contextCache, { minN: 2, maxN: 8, weight: 0.8, growth: 2 });
+    assert.ok(auto.logs.some((l) => l.includes('context cache 2–8 tokens λ ≤ 0.8')), auto.logs.join('\n'));
+  });
+
+  it('on a repeated block the completion continues the copy; with the cache off the model mostly does not', async (t) => {
+    const cases = repeats(12);
+    assert.equal(cases.length, 12);
+    const copiedAuto: string[] = [];
+    const copiedOff: string[] = [];
+    for (const c of cases) {
+      const request = { uri: c.uri, languageId: c.language, prefix: c.prefix, suffix: '\n' };
+      const a = firstText(await auto.service.complete(request)).split('\n')[0] ?? '';
+      const o = firstText(await off.service.complete(request)).split('\n')[0] ?? '';
+      if (a.trimEnd() === c.expected.trimEnd()) copiedAuto.push(c.id);
+      if (o.trimEnd() === c.expected.trimEnd()) copiedOff.push(c.id);
+    }
+    t.diagnostic(`first line copied: ${copiedAuto.length} of ${cases.length} with the cache, ${copiedOff.length} without`);
+    assert.equal(copiedAuto.length, cases.length, `copied with the cache: ${copiedAuto.join(', ')}`);
+    assert.ok(copiedOff.length <= cases.length / 2, `copied without it: ${copiedOff.join(', ')}`);
+  });
+});
