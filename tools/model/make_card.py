@@ -237,7 +237,7 @@ its healing takes that token when it re-spells the backed-up one and otherwise c
 The issue asks for ≥ 25% line exact match and ≥ 5 points over the 4-gram baseline. With token
 healing the model reaches {pct(ev_heal.get('line', {}).get('exact_match'))}: {100 * (ev_heal.get('line', {}).get('exact_match', 0) - ngram.get('exact_match', 0)):+.1f} points over the 4-gram baseline as
 specified (prefix only, {pct(ngram.get('exact_match'))}), but {100 * (ev_heal.get('line', {}).get('exact_match', 0) - ngram.get('exact_match_healed', 0)):+.1f} points against the 4-gram with healing
-({pct(ngram.get('exact_match_healed'))}); 25% is out of reach. The limit is training compute. Fp32 training with two threads runs at about
+({pct(ngram.get('exact_match_healed'))}); Specter's context cache, a decoding step outside the model, lifts what users see (below, "Completion quality"); 25% is out of reach. The limit is training compute. Fp32 training with two threads runs at about
 {tps_med:,.0f} tokens/s here, so the first phase's 100 minutes buy {st['tokens'] / 1e6:.1f} M tokens,
 {st['tokens'] / max(1, ngram.get('train_tokens', 1)):.2f} of one pass over the {ngram.get('train_tokens', 0) / 1e6:.1f} M-token corpus; held-out perplexity is
 {ho.get('perplexity', float('nan')):.1f}. A 4M-parameter model at that budget has learned local token statistics, not the
