@@ -162,10 +162,23 @@ export class ParseChecker {
     const budget = input.budgetMs ?? tDefaultBudgetMs;
     const lineStart = input.before.lastIndexOf('\n') + 1;
     let nParses = 0;
-    const errors = (n: number): number => {
+    /** Errors on the lines of the completion's first `n` characters, and elsewhere in the window. */
+    const split = (n: number): [number, number] => {
       nParses++;
       const text = input.before + input.text.slice(0, n) + input.after;
-      return countErrors(parser, text, lineStart, nextCodeLineEnd(text, input.before.length + n));
+      const end = nextCodeLineEnd(text, input.before.length + n);
+      const [onLines, above, below] = countErrorsIn(parser, text, [[lineStart, end], [0, lineStart - 1], [end + 1, text.length]]);
+      return [onLines as number, (above as number) + (below as number)];
+    };
+    // Errors elsewhere in the window that the completion adds count as its own: a copied block can
+    // break the code after it (a `def` without its body) or turn the enclosing construct into an
+    // error node that starts above the cursor. Measured against no completion at all.
+    let elsewhereWithout: number | undefined;
+    const errors = (n: number): number => {
+      const [onLines, elsewhere] = split(n);
+      if (elsewhere === 0) return onLines;
+      elsewhereWithout ??= split(0)[1];
+      return onLines + Math.max(0, elsewhere - elsewhereWithout);
     };
     const full = input.text.length;
     const errorsFull = errors(full);
@@ -223,17 +236,26 @@ export function nextCodeLineEnd(text: string, offset: number): number {
  * subtrees that contain errors are walked.
  */
 export function countErrors(parser: Parser, text: string, from = 0, to = Number.POSITIVE_INFINITY): number {
+  return countErrorsIn(parser, text, [[from, to]])[0] as number;
+}
+
+/** countErrors for several [from, to] ranges from one parse. */
+export function countErrorsIn(parser: Parser, text: string, ranges: readonly (readonly [number, number])[]): number[] {
+  const counts = ranges.map(() => 0);
   const tree = parser.parse(text);
-  if (tree === null) return Number.POSITIVE_INFINITY;
+  if (tree === null) return ranges.map(() => Number.POSITIVE_INFINITY);
   const cursor = tree.walk();
   try {
-    let n = 0;
     for (;;) {
       const node = cursor.currentNode;
-      if ((node.isError || node.isMissing) && node.startIndex >= from && node.startIndex <= to) n++;
+      if (node.isError || node.isMissing) {
+        ranges.forEach(([from, to], i) => {
+          if (node.startIndex >= from && node.startIndex <= to) counts[i] = (counts[i] as number) + 1;
+        });
+      }
       if (node.hasError && cursor.gotoFirstChild()) continue;
       while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return n;
+        if (!cursor.gotoParent()) return counts;
       }
     }
   } finally {

@@ -36,6 +36,9 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     ['python', 'def f(xs):\n    total = 0\n    for x in xs:\n        total += ', 'if not x:', '\n    return total\n', 'if not x:', 'i'],
     ['typescript', 'const x = foo(', 'a, b));', ');\n', 'a, b', 'a, b'],
     ['python', 'def f(x):\n    return x', ' +* 2', '\n', ' ', ' '],
+    // A call signature copied into a class body: its own line parses, the error node the class
+    // becomes starts above it. Errors the completion adds anywhere in the window count.
+    ['typescript', 'declare class A {\n    constructor(x: number);\n    ', '(this: void, x: number): void;', '\n    m(): void;\n}\n', '', ''],
   ];
   for (const [languageId, pre, text, post, keptRelative, keptStrict] of relative) {
     it(`${languageId}: ${JSON.stringify(text)} → relative ${JSON.stringify(keptRelative)}, strict ${JSON.stringify(keptStrict)}`, async () => {
@@ -65,7 +68,11 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     assert.ok(countErrors(parser, pre + '1;\n}\n') > 0, 'the window should carry an error of its own');
     const r = checker.check(parser, { before: pre, after: '\n}\n', text: '1;', boundaries: [1, 2] });
     assert.equal(r.keepChars, 2);
-    assert.equal(r.nParses, 1);
+    // Two parses: with the completion, and without it to see that the window's errors are its own.
+    assert.equal(r.nParses, 2);
+    const clean = checker.check(parser, { before: 'function g() {\n  return ', after: '\n}\n', text: '1;', boundaries: [1, 2] });
+    assert.equal(clean.keepChars, 2);
+    assert.equal(clean.nParses, 1, 'a window without errors is parsed once');
   });
 
   it('counts only errors that start on the completion lines', async () => {
