@@ -42,7 +42,7 @@ import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
 import { HealConstraint, healingFor, healingMask, unhealText } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
-import { contextCache, defaultContextCache } from './engine/context-cache';
+import { contextCache, defaultContextCache, measureLimit, type HistoryVotes } from './engine/context-cache';
 import type { LogitsProcessor } from './engine/processors';
 
 export interface CompletionRequest {
@@ -103,10 +103,34 @@ export function parseRetryLimit(trigger: CompletionRequest['trigger'], parseRetr
  * The context cache a completion runs with (specter.completion.contextCache): auto = what the model
  * directory asks for (none: off); on = that, else Specter's defaults; off = none.
  */
-export function contextCacheFor(model: Pick<LoadedModel, 'contextCache'>, mode: SpecterSettings['completion']['contextCache']): LogitsProcessor | undefined {
+export function contextCacheFor(model: Pick<LoadedModel, 'contextCache'>, mode: SpecterSettings['completion']['contextCache'], history?: HistoryVotes): LogitsProcessor | undefined {
   if (mode === 'off') return undefined;
   const options = model.contextCache ?? (mode === 'on' ? defaultContextCache : undefined);
-  return options === undefined ? undefined : contextCache(options);
+  return options === undefined ? undefined : contextCache(options, history);
+}
+
+/** Occurrences of a sequence's last tokens in other documents that the context cache looks at. */
+const historyScan = 64;
+
+/**
+ * The context cache's votes from the other open documents in the user-code index: where the
+ * sequence's last `window` tokens occur there, what followed, with the match measured backwards.
+ * The document being completed (its text is the prompt) and pinned scratch entries are skipped.
+ */
+export function historyVotes(index: NGramIndex, uri: string): HistoryVotes | undefined {
+  const window = index.lengths.includes(4) ? 4 : index.lengths[index.lengths.length - 1];
+  if (window === undefined) return undefined;
+  return (sequence, vote) => {
+    if (sequence.length < window) return;
+    for (const { doc, pos } of index.occurrences(sequence, sequence.length, window, historyScan)) {
+      if (doc.key === uri || doc.pinned) continue;
+      const next = doc.ids[pos + window];
+      if (next === undefined) continue;
+      let m = window;
+      while (m < measureLimit && pos + window - m - 1 >= 0 && sequence.length - m - 1 >= 0 && doc.ids[pos + window - m - 1] === sequence[sequence.length - m - 1]) m++;
+      vote(next, m);
+    }
+  };
 }
 
 export class CompletionService {
@@ -244,7 +268,7 @@ export class CompletionService {
       };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      const cache = contextCacheFor(model, c.contextCache);
+      const cache = contextCacheFor(model, c.contextCache, c.contextCache === 'off' ? undefined : historyVotes(this.userCodeFor(model).index, request.uri));
       /**
        * One decode with its checks; `cursorNames`: the member access at the cursor may take only
        * these. `retry.prefix`: tokens this decode is known to begin with (drafted first).

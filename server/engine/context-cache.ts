@@ -1,7 +1,7 @@
 // Context cache: a logits processor that mixes the model's next-token distribution with one read
 // off the sequence itself (a cache language model, as in kNN-LM and the n-gram cache models of
 // code): every earlier place where the sequence's last tokens occurred votes for the token that
-// followed there, a longer match counting more. A small model without induction heads cannot
+// followed there, a longer match counting more; so may places in other open documents. A small model without induction heads cannot
 // copy from its context; this lets it continue a near-copy, a name used above, a repeated call.
 //
 // p(t) = (1 − λ) · p_model(t) + λ · p_cache(t), λ growing with the longest match, applied to the
@@ -35,40 +35,53 @@ export function weightAt(options: ContextCacheOptions, n: number): number {
  * Only positions whose continuation `allowed` passes vote. O(length · maxN) worst case.
  */
 /**
+ * Votes from text outside the sequence (other open documents): calls `vote(next, m)` for each
+ * place where the sequence's last m tokens occur there followed by `next`. Must not change while
+ * a completion decodes (speculative and plain decoding must see the same votes).
+ */
+export type HistoryVotes = (sequence: readonly number[], vote: (next: number, match: number) => void) => void;
+
+/**
  * Matches are measured up to this many tokens for a vote's weight (λ stops growing at maxN): inside
  * a run (`xxxxxxxx-xxxx`, a row of zeros) many places match the last maxN tokens, and only the
  * longer measure lets the one real copy outvote them.
  */
 export const measureLimit = 32;
 
-export function cacheVotes(sequence: readonly number[], options: ContextCacheOptions, allowed: (token: number) => boolean = () => true): { votes: Map<number, number>; longest: number } {
+export function cacheVotes(
+  sequence: readonly number[],
+  options: ContextCacheOptions,
+  allowed: (token: number) => boolean = () => true,
+  history?: HistoryVotes,
+): { votes: Map<number, number>; longest: number } {
   const votes = new Map<number, number>();
   const length = sequence.length;
   let longest = 0;
   let total = 0;
-  if (length < options.minN + 1) return { votes, longest };
+  const vote = (next: number, m: number): void => {
+    if (m < options.minN || !allowed(next)) return;
+    const w = Math.pow(options.growth, Math.min(m, measureLimit) - options.minN);
+    votes.set(next, (votes.get(next) ?? 0) + w);
+    total += w;
+    if (m > longest) longest = Math.min(m, measureLimit);
+  };
   const last = sequence[length - 1];
   // Occurrence ending at i − 1 (continuation sequence[i]); i < length so it is never the tail itself.
   for (let i = options.minN; i < length; i++) {
     if (sequence[i - 1] !== last) continue;
     let m = 1;
     while (m < measureLimit && i - 1 - m >= 0 && sequence[i - 1 - m] === sequence[length - 1 - m]) m++;
-    if (m < options.minN) continue;
-    const next = sequence[i] as number;
-    if (!allowed(next)) continue;
-    const w = Math.pow(options.growth, m - options.minN);
-    votes.set(next, (votes.get(next) ?? 0) + w);
-    total += w;
-    if (m > longest) longest = m;
+    if (m >= options.minN) vote(sequence[i] as number, m);
   }
+  history?.(sequence, vote);
   if (total > 0) for (const [t, w] of votes) votes.set(t, w / total);
   return { votes, longest };
 }
 
-export function contextCache(options: ContextCacheOptions = defaultContextCache): LogitsProcessor {
+export function contextCache(options: ContextCacheOptions = defaultContextCache, history?: HistoryVotes): LogitsProcessor {
   return {
     process(row, sequence) {
-      const { votes, longest } = cacheVotes(sequence, options, (t) => t < row.length && row[t] !== -Infinity);
+      const { votes, longest } = cacheVotes(sequence, options, (t) => t < row.length && row[t] !== -Infinity, history);
       const lambda = weightAt(options, longest);
       if (votes.size === 0 || lambda <= 0) return;
       let max = -Infinity;

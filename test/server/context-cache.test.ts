@@ -33,6 +33,15 @@ function repeats(n: number): { id: string; language: string; uri: string; prefix
   return out;
 }
 
+/** The same blocks, the first copy in another open document: the prompt holds only the start. */
+function elsewhere(n: number): { id: string; language: string; uri: string; other: string; text: string; prefix: string; expected: string }[] {
+  return repeats(n).map((c) => {
+    const block = c.prefix.slice(0, c.prefix.indexOf('\n\n'));
+    const start = c.prefix.slice(block.length + 2);
+    return { id: c.id, language: c.language, uri: `${c.uri}.new`, other: c.uri, text: `${block}\n`, prefix: start, expected: c.expected };
+  });
+}
+
 describe('context cache with the embedded model', () => {
   let auto: ServiceUnderTest;
   let off: ServiceUnderTest;
@@ -66,5 +75,32 @@ describe('context cache with the embedded model', () => {
     t.diagnostic(`first line copied: ${copiedAuto.length} of ${cases.length} with the cache, ${copiedOff.length} without`);
     assert.equal(copiedAuto.length, cases.length, `copied with the cache: ${copiedAuto.join(', ')}`);
     assert.ok(copiedOff.length <= cases.length / 2, `copied without it: ${copiedOff.join(', ')}`);
+  });
+
+  it('copies from another open document; the open document being completed does not vote', async (t) => {
+    const cases = elsewhere(12);
+    let nCopied = 0;
+    let nCopiedOff = 0;
+    for (const c of cases) {
+      const request = { uri: c.uri, languageId: c.language, prefix: c.prefix, suffix: '\n' };
+      const first = (r: Awaited<ReturnType<typeof auto.service.complete>>): string => firstText(r).split('\n')[0] ?? '';
+      // The document itself open with the block in it: the cache must not read it (its text is the prompt).
+      auto.service.documentOpened(c.uri, c.language, c.text + c.prefix);
+      const self = first(await auto.service.complete(request));
+      auto.service.documentClosed(c.uri);
+      const alone = first(await auto.service.complete(request));
+      assert.equal(self, alone, `${c.id}: the document being completed voted`);
+      auto.service.documentOpened(c.other, c.language, c.text);
+      const withOther = first(await auto.service.complete(request));
+      auto.service.documentClosed(c.other);
+      off.service.documentOpened(c.other, c.language, c.text);
+      const withOtherOff = first(await off.service.complete(request));
+      off.service.documentClosed(c.other);
+      if (withOther.trimEnd() === c.expected.trimEnd()) nCopied++;
+      if (withOtherOff.trimEnd() === c.expected.trimEnd()) nCopiedOff++;
+    }
+    t.diagnostic(`first line copied from another open document: ${nCopied} of ${cases.length} with the cache, ${nCopiedOff} without`);
+    assert.ok(nCopied >= cases.length - 2, `${nCopied} of ${cases.length} copied`);
+    assert.ok(nCopiedOff <= cases.length / 2, `${nCopiedOff} copied without the cache`);
   });
 });

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cacheVotes, contextCache, defaultContextCache, measureLimit, weightAt, type ContextCacheOptions } from '../../server/engine/context-cache';
 import { readContextCacheMeta } from '../../server/runtime/context-cache-meta';
-import { contextCacheFor } from '../../server/completion-service';
+import { contextCacheFor, historyVotes } from '../../server/completion-service';
+import { NGramIndex } from '../../server/engine/ngram';
 import { decode } from '../../server/engine/decode';
 import { createRng } from '../../server/engine/rng';
 import { PromptLookupDrafter } from '../../server/engine/prompt-lookup';
@@ -40,6 +41,39 @@ describe('cacheVotes: which earlier places vote', () => {
 
   it('weightAt: nothing below minN, growing linearly to weight at maxN, capped there', () => {
     assert.deepEqual([1, 2, 3, 5, 8, 12].map((n) => Math.round(weightAt(opts, n) * 1e6) / 1e6), [0, 0.114286, 0.228571, 0.457143, 0.8, 0.8]);
+  });
+});
+
+describe('votes from other documents (HistoryVotes)', () => {
+  it('cacheVotes adds them with the same weights, checked by `allowed`, the match capped at measureLimit', () => {
+    const history = (_seq: readonly number[], vote: (next: number, match: number) => void): void => {
+      vote(7, 3);
+      vote(8, 2);
+      vote(9, 5);
+      vote(6, 1);
+      vote(5, measureLimit + 10);
+    };
+    const r = cacheVotes([1, 2, 3], opts, (t) => t !== 9, history);
+    // Weights 2^(m − 2): 7 → 2, 8 → 1, 9 not allowed, 6 below minN, 5 → 2^30.
+    const total = 2 + 1 + 2 ** (measureLimit - 2);
+    assert.deepEqual(obj(r.votes), obj(new Map([[7, 2 / total], [8, 1 / total], [5, 2 ** (measureLimit - 2) / total]])));
+    assert.equal(r.longest, measureLimit);
+  });
+
+  it('historyVotes reads an NGramIndex: other documents vote, the document being completed and pinned entries do not', () => {
+    const index = new NGramIndex({ lengths: [1, 2, 3, 4, 5] });
+    index.setDocument('file:///other.py', [50, 1, 2, 3, 4, 60, 70]);
+    index.setDocument('file:///current.py', [1, 2, 3, 4, 61]);
+    index.setDocument('superposed:prompt', [1, 2, 3, 4, 62], { pinned: true });
+    const votes = historyVotes(index, 'file:///current.py');
+    assert.ok(votes);
+    const seen: [number, number][] = [];
+    votes([9, 50, 1, 2, 3, 4], (next, m) => seen.push([next, m]));
+    assert.deepEqual(seen, [[60, 5]], 'one vote, from other.py, its match measured back over 50');
+    const p = contextCache(opts, votes);
+    const row = new Float32Array(100);
+    p.process(row, [9, 50, 1, 2, 3, 4]);
+    assert.equal(row.indexOf(Math.max(...row)), 60);
   });
 });
 
