@@ -42,7 +42,7 @@ import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
 import { HealConstraint, healingFor, healingMask, unhealText } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
-import { contextCache, defaultContextCache, measureLimit, type HistoryVotes } from './engine/context-cache';
+import { contextCache, defaultContextCache, historyVotes, type HistoryVotes } from './engine/context-cache';
 import type { LogitsProcessor } from './engine/processors';
 
 export interface CompletionRequest {
@@ -107,30 +107,6 @@ export function contextCacheFor(model: Pick<LoadedModel, 'contextCache'>, mode: 
   if (mode === 'off') return undefined;
   const options = model.contextCache ?? (mode === 'on' ? defaultContextCache : undefined);
   return options === undefined ? undefined : contextCache(options, history);
-}
-
-/** Occurrences of a sequence's last tokens in other documents that the context cache looks at. */
-const historyScan = 64;
-
-/**
- * The context cache's votes from the other open documents in the user-code index: where the
- * sequence's last `window` tokens occur there, what followed, with the match measured backwards.
- * The document being completed (its text is the prompt) and pinned scratch entries are skipped.
- */
-export function historyVotes(index: NGramIndex, uri: string): HistoryVotes | undefined {
-  const window = index.lengths.includes(4) ? 4 : index.lengths[index.lengths.length - 1];
-  if (window === undefined) return undefined;
-  return (sequence, vote) => {
-    if (sequence.length < window) return;
-    for (const { doc, pos } of index.occurrences(sequence, sequence.length, window, historyScan)) {
-      if (doc.key === uri || doc.pinned) continue;
-      const next = doc.ids[pos + window];
-      if (next === undefined) continue;
-      let m = window;
-      while (m < measureLimit && pos + window - m - 1 >= 0 && sequence.length - m - 1 >= 0 && doc.ids[pos + window - m - 1] === sequence[sequence.length - m - 1]) m++;
-      vote(next, m);
-    }
-  };
 }
 
 export class CompletionService {

@@ -1,13 +1,15 @@
 // Context cache: a logits processor that mixes the model's next-token distribution with one read
 // off the sequence itself (a cache language model, as in kNN-LM and the n-gram cache models of
 // code): every earlier place where the sequence's last tokens occurred votes for the token that
-// followed there, a longer match counting more; so may places in other open documents. A small model without induction heads cannot
-// copy from its context; this lets it continue a near-copy, a name used above, a repeated call.
+// followed there, a longer match counting more; so may places in other open documents. A small
+// model without induction heads cannot copy from its context; this lets it continue a near-copy,
+// a name used above, a repeated call.
 //
 // p(t) = (1 − λ) · p_model(t) + λ · p_cache(t), λ growing with the longest match, applied to the
 // row in log space (only the tokens the cache votes for change, up to a constant shift). It is a
 // pure function of (row, sequence), so speculative verification sees exactly what plain decoding
 // sees, and greedy output stays identical with and without drafting.
+import type { NGramIndex } from './ngram';
 import type { LogitsProcessor } from './processors';
 
 export interface ContextCacheOptions {
@@ -31,10 +33,6 @@ export function weightAt(options: ContextCacheOptions, n: number): number {
 }
 
 /**
- * The cache's votes after `sequence`: token → probability, and the longest match (0: none).
- * Only positions whose continuation `allowed` passes vote. O(length · maxN) worst case.
- */
-/**
  * Votes from text outside the sequence (other open documents): calls `vote(next, m)` for each
  * place where the sequence's last m tokens occur there followed by `next`. Must not change while
  * a completion decodes (speculative and plain decoding must see the same votes).
@@ -48,6 +46,10 @@ export type HistoryVotes = (sequence: readonly number[], vote: (next: number, ma
  */
 export const measureLimit = 32;
 
+/**
+ * The cache's votes after `sequence` (and from `history`): token → probability, and the longest
+ * match (0: none). Only continuations `allowed` passes vote. O(length · measureLimit) worst case.
+ */
 export function cacheVotes(
   sequence: readonly number[],
   options: ContextCacheOptions,
@@ -96,5 +98,29 @@ export function contextCache(options: ContextCacheOptions = defaultContextCache,
         row[t] = lse + Math.log((1 - lambda) * pModel + lambda * p) - keep;
       }
     },
+  };
+}
+
+/** Occurrences of a sequence's last tokens in other documents that the context cache looks at. */
+const historyScan = 64;
+
+/**
+ * The context cache's votes from the other open documents in the user-code index: where the
+ * sequence's last `window` tokens occur there, what followed, with the match measured backwards.
+ * The document being completed (its text is the prompt) and pinned scratch entries are skipped.
+ */
+export function historyVotes(index: NGramIndex, uri: string): HistoryVotes | undefined {
+  const window = index.lengths.includes(4) ? 4 : index.lengths[index.lengths.length - 1];
+  if (window === undefined) return undefined;
+  return (sequence, vote) => {
+    if (sequence.length < window) return;
+    for (const { doc, pos } of index.occurrences(sequence, sequence.length, window, historyScan)) {
+      if (doc.key === uri || doc.pinned) continue;
+      const next = doc.ids[pos + window];
+      if (next === undefined) continue;
+      let m = window;
+      while (m < measureLimit && pos + window - m - 1 >= 0 && sequence.length - m - 1 >= 0 && doc.ids[pos + window - m - 1] === sequence[sequence.length - m - 1]) m++;
+      vote(next, m);
+    }
   };
 }

@@ -3,9 +3,9 @@
 // and the setting that picks it (completion-service.ts contextCacheFor).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cacheVotes, contextCache, defaultContextCache, measureLimit, weightAt, type ContextCacheOptions } from '../../server/engine/context-cache';
+import { cacheVotes, contextCache, defaultContextCache, historyVotes, measureLimit, weightAt, type ContextCacheOptions } from '../../server/engine/context-cache';
 import { readContextCacheMeta } from '../../server/runtime/context-cache-meta';
-import { contextCacheFor, historyVotes } from '../../server/completion-service';
+import { contextCacheFor } from '../../server/completion-service';
 import { NGramIndex } from '../../server/engine/ngram';
 import { decode } from '../../server/engine/decode';
 import { createRng } from '../../server/engine/rng';
