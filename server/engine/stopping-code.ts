@@ -28,13 +28,18 @@ export function cursorLine(prefix: string): string {
  * auto-indented empty line). Lines indented less than that are outside the block. When the
  * cursor line opens a block (`{`, `(`, `[`, `:` at its end), the completion is that block's body:
  * the first line back at the base indentation ends it — kept if it is a closing bracket line
- * (`}`, `);`), dropped otherwise (Python's next statement).
+ * (`}`, `);`), dropped otherwise (Python's next statement). So does an empty cursor line at
+ * column 0 right after such a line (the opener's indentation is the base).
  */
 export function indentScope(o: CodeStopOptions): StopCriterion {
   const tabSize = o.tabSize ?? 4;
   const line = cursorLine(o.prefix);
-  const base = indentWidth(line, tabSize);
-  const opensBlock = openers.test(line) && !commentLine.test(line);
+  // The cursor at column 0 of an empty line right after a block opener (no auto-indent): the
+  // completion is that block's body, as if the cursor were at the end of the opener's line.
+  const previous = line === '' && o.prefix.endsWith('\n') ? cursorLine(o.prefix.slice(0, -1)) : undefined;
+  const afterOpener = previous !== undefined && openers.test(previous) && !commentLine.test(previous);
+  const base = indentWidth(afterOpener ? previous : line, tabSize);
+  const opensBlock = afterOpener || (openers.test(line) && !commentLine.test(line));
   const decide = (text: string, atEnd: boolean): StopDecision | undefined => {
     let offset = 0;
     const lines = text.split('\n');

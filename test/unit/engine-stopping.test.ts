@@ -90,6 +90,11 @@ describe('indentation scope', () => {
     ['tabs count as tab stops', '\t\t', 'a();\n    b();\n\t\tc();', 'a();', 'indent-scope'],
     ['a comment ending with a colon opens nothing', '    // steps:', '\n    a();\n    b();', '\n    a();\n    b();', 'end'],
     ['closing line at base finishes at end of text', 'if (x) {', '\n  y();\n}', '\n  y();\n}', 'end'],
+    // The cursor at column 0 of the empty line after an opener (no auto-indent): that block's body.
+    ['column 0 after an opener: the closing line is kept, the next function dropped', 'function f() {\n', '  return 1;\n}\nfunction g() {}', '  return 1;\n}', 'indent-scope'],
+    ['column 0 after a python opener: the next statement at its base ends it', '    def f(self):\n', '        pass\n    elif x:\n        y()', '        pass', 'indent-scope'],
+    ['column 0 after a line that opens nothing: no scope, as before', '  x = 1\n', '  y = 2\nz = 3', '  y = 2\nz = 3', 'end'],
+    ['column 0 after an opener that is a comment: no scope', '# steps:\n', 'a()\nb()', 'a()\nb()', 'end'],
   ];
   for (const [name, prefix, completion, expected, reason] of cases) {
     it(name, () => assert.deepEqual(run([indentScope({ prefix, suffix: '' })], completion), { text: expected, reason }));
