@@ -7,7 +7,6 @@
 //   node --import tsx bench/context-cache.ts [--limit N] [--dev FILE.jsonl]
 // --limit N: the first N tasks of each file, stdout only. --dev: also score a development task file
 // (bench/tasks/make-dev-tasks.ts) the same way, for choosing the model's weights.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { contextCache } from '../server/engine/context-cache';
 import { decode } from '../server/engine/decode';
@@ -15,13 +14,13 @@ import type { LogitsProcessor } from '../server/engine/processors';
 import { createRng } from '../server/engine/rng';
 import { firstText, startService } from '../test/server/service-helpers';
 import { fmt, machineLine, positiveOption, root, spread, table, updateBenchmarksMd, writeJson } from './report';
-import { editSimilarity, firstLine } from './score';
+import { editSimilarity, firstLine, readJsonl } from './score';
 
 interface Task { id: string; language: string; path: string; prefix: string; suffix: string; target: string }
 type Kind = 'line' | 'block';
 
 function readTasks(file: string, limit: number | undefined): Task[] {
-  const all = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Task);
+  const all = readJsonl<Task>(file);
   return limit === undefined ? all : all.slice(0, limit);
 }
 

@@ -35,6 +35,13 @@ function onOff(flag: string, value: string): boolean {
   return usage();
 }
 
+function oneOf<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  const found = choices.find((c) => c === value);
+  if (found !== undefined) return found;
+  process.stderr.write(`${flag} takes ${choices.join('|')}, got ${value}\n`);
+  return usage();
+}
+
 function usage(): never {
   process.stderr.write(
     [
@@ -66,18 +73,8 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--healing': options.healing = onOff(flag, value()); break;
       case '--stop-loops': options.stopLoops = onOff(flag, value()); break;
       case '--drafts': options.drafts = Number(value()); break;
-      case '--context-cache': {
-        const mode = value();
-        if (mode !== 'auto' && mode !== 'on' && mode !== 'off') usage();
-        options.contextCache = mode;
-        break;
-      }
-      case '--constraints': {
-        const mode = value();
-        if (mode !== 'off' && mode !== 'syntax' && mode !== 'all') usage();
-        options.constraints = mode;
-        break;
-      }
+      case '--context-cache': options.contextCache = oneOf(flag, value(), ['auto', 'on', 'off'] as const); break;
+      case '--constraints': options.constraints = oneOf(flag, value(), ['off', 'syntax', 'all'] as const); break;
       case '--quiet': options.quiet = true; break;
       default: process.stderr.write(`unknown option ${flag}\n`); usage();
     }

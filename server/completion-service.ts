@@ -101,12 +101,13 @@ export function parseRetryLimit(trigger: CompletionRequest['trigger'], parseRetr
 
 /**
  * The context cache a completion runs with (specter.completion.contextCache): auto = what the model
- * directory asks for (none: off); on = that, else Specter's defaults; off = none.
+ * directory asks for (none: off); on = that, else Specter's defaults; off = none. `history` is
+ * only asked for when there is a cache (it brings the open documents' index up to date).
  */
-export function contextCacheFor(model: Pick<LoadedModel, 'contextCache'>, mode: SpecterSettings['completion']['contextCache'], history?: HistoryVotes): LogitsProcessor | undefined {
+export function contextCacheFor(model: Pick<LoadedModel, 'contextCache'>, mode: SpecterSettings['completion']['contextCache'], history?: () => HistoryVotes | undefined): LogitsProcessor | undefined {
   if (mode === 'off') return undefined;
   const options = model.contextCache ?? (mode === 'on' ? defaultContextCache : undefined);
-  return options === undefined ? undefined : contextCache(options, history);
+  return options === undefined ? undefined : contextCache(options, history?.());
 }
 
 export class CompletionService {
@@ -244,7 +245,7 @@ export class CompletionService {
       };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      const cache = contextCacheFor(model, c.contextCache, c.contextCache === 'off' ? undefined : historyVotes(this.userCodeFor(model).index, request.uri));
+      const cache = contextCacheFor(model, c.contextCache, () => historyVotes(this.userCodeFor(model).index, request.uri));
       /**
        * One decode with its checks; `cursorNames`: the member access at the cursor may take only
        * these. `retry.prefix`: tokens this decode is known to begin with (drafted first).

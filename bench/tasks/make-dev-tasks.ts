@@ -25,13 +25,8 @@ const sources: Source[] = [
 ];
 
 function filesUnder(dir: string, ext: RegExp): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p, ext));
-    else if (ext.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p);
-  }
-  return out.sort();
+  const names = fs.readdirSync(dir, { recursive: true }).map(String);
+  return names.filter((n) => ext.test(n) && !n.endsWith('.d.ts')).map((n) => path.join(dir, n)).sort();
 }
 
 function main(): void {

@@ -6,6 +6,11 @@ const openers = /[{([:]\s*$/;
 const commentLine = /^\s*(\/\/|#|\*|\/\*|--)/;
 const closerStart = /^\s*[})\]]/;
 
+/** The line ends by opening a block (and is not a comment). */
+function opens(line: string): boolean {
+  return openers.test(line) && !commentLine.test(line);
+}
+
 /** Columns of leading whitespace, tabs counted as `tabSize`. */
 export function indentWidth(line: string, tabSize: number): number {
   let width = 0;
@@ -36,10 +41,10 @@ export function indentScope(o: CodeStopOptions): StopCriterion {
   const line = cursorLine(o.prefix);
   // The cursor at column 0 of an empty line right after a block opener (no auto-indent): the
   // completion is that block's body, as if the cursor were at the end of the opener's line.
-  const previous = line === '' && o.prefix.endsWith('\n') ? cursorLine(o.prefix.slice(0, -1)) : undefined;
-  const afterOpener = previous !== undefined && openers.test(previous) && !commentLine.test(previous);
+  const previous = line === '' && o.prefix.endsWith('\n') ? o.prefix.slice(o.prefix.lastIndexOf('\n', o.prefix.length - 2) + 1, -1) : undefined;
+  const afterOpener = previous !== undefined && opens(previous);
   const base = indentWidth(afterOpener ? previous : line, tabSize);
-  const opensBlock = afterOpener || (openers.test(line) && !commentLine.test(line));
+  const opensBlock = afterOpener || opens(line);
   const decide = (text: string, atEnd: boolean): StopDecision | undefined => {
     let offset = 0;
     const lines = text.split('\n');

@@ -167,8 +167,8 @@ export class ParseChecker {
       nParses++;
       const text = input.before + input.text.slice(0, n) + input.after;
       const end = nextCodeLineEnd(text, input.before.length + n);
-      const [onLines, above, below] = countErrorsIn(parser, text, [[lineStart, end], [0, lineStart - 1], [end + 1, text.length]]);
-      return [onLines as number, (above as number) + (below as number)];
+      const [onLines, all] = countErrorsIn(parser, text, [[lineStart, end], [0, text.length]]);
+      return [onLines as number, (all as number) - (onLines as number)];
     };
     // Errors elsewhere in the window that the completion adds count as its own: a copied block can
     // break the code after it (a `def` without its body) or turn the enclosing construct into an
