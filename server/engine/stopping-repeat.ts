@@ -1,5 +1,5 @@
 // Stops a completion that has fallen into a loop: the same short text written again and again
-// (`k, k, k, k, …`, `token: T, token: T, …`, one line three times). Small models do this when
+// (`k, k, k, k, …`, `token: T, token: T, …`, one line three times, a group of lines twice). Small models do this when
 // they run out of ideas; the loop then fills the token budget and the suggestion ends in the
 // middle of it. The completion keeps the text up to the end of the loop's first copy.
 import type { StopCriterion } from './stopping';
@@ -9,15 +9,24 @@ const maxPeriod = 120;
 
 /**
  * How many copies make a loop. A unit with a letter: 4 copies when shorter than 12 characters,
- * 3 when longer (three identical statements in a row are a loop, three `k, ` may be a list).
- * A unit with digits but no letter (`00`, `.0`): 8 copies and at least 16 characters, so
- * `0x00000000` or `1000000` are not loops. Units without letters or digits (`----`, blanks,
- * ` *` comment lines) are never loops: separators and indentation repeat on purpose.
+ * 3 when longer (three identical statements in a row are a loop, three `k, ` may be a list), and
+ * 2 when it is longer and spans two lines or more (the same group of lines twice in a row: a
+ * model that writes `elif …:` / `def …` / `pass` twice writes it again, and the third copy is
+ * often cut mid-way, leaving a header without its body). A unit with digits but no letter (`00`,
+ * `.0`): 8 copies and at least 16 characters, so `0x00000000` or `1000000` are not loops. Units
+ * without letters or digits (`----`, blanks, ` *` comment lines) are never loops: separators and
+ * indentation repeat on purpose.
  */
 function copiesNeeded(unit: string): number | undefined {
-  if (/\p{L}/u.test(unit)) return unit.length < 12 ? 4 : 3;
+  if (/\p{L}/u.test(unit)) return unit.length < 12 ? 4 : newlines(unit) >= 2 ? 2 : 3;
   if (/\p{N}/u.test(unit)) return Math.max(8, Math.ceil(16 / unit.length));
   return undefined;
+}
+
+function newlines(unit: string): number {
+  let n = 0;
+  for (let i = unit.indexOf('\n'); i >= 0; i = unit.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /**
@@ -52,7 +61,7 @@ export class LoopWatch {
     for (let p = 1; p <= maxPeriod; p++) {
       // The text is periodic with period p over its last `length` characters.
       const length = (this.runs[p] as number) + p;
-      if (length < 3 * p) continue;
+      if (length < 2 * p) continue;
       const need = copiesNeeded(text.slice(n - p));
       if (need === undefined || length < need * p) continue;
       return { period: p, start: n - length };
@@ -72,13 +81,17 @@ const separator = /[,; ]/;
 
 /**
  * Where to cut a loop: after its first copy, at a place a person would stop. A loop of lines
- * keeps whole lines: up to the end of the line the first copy ends on. Within a line, before the
+ * keeps whole lines: up to the end of the line the first copy ends on (the line before, when the
+ * copy ends in a line's indentation). Within a line, before the
  * last separator (`,`, `;`, a blank) in the first copy that follows other text (`token: T, token:
  * T, …` keeps `token: T`); with none, exactly the first copy.
  */
 export function loopCut(text: string, loop: { period: number; start: number }): number {
   const firstEnd = loop.start + loop.period;
   if (text.slice(loop.start, firstEnd).includes('\n')) {
+    // The first copy ends in the indentation of a line: end at that line's start instead.
+    const lineStart = text.lastIndexOf('\n', firstEnd - 1);
+    if (lineStart >= loop.start && text.slice(lineStart + 1, firstEnd).trim() === '') return lineStart;
     const newline = text.indexOf('\n', firstEnd - 1);
     return newline < 0 ? firstEnd : newline;
   }
