@@ -8,7 +8,8 @@
 // product's stopping rules, speculation), with the monitor off and no time cap; the four variants
 // differ only in specter.constraints.mode and .parseCheck.
 //
-//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--stop-loops on|off] [--context-cache auto|on|off] [--json out.json] [--verbose]
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--stop-loops on|off] [--context-cache auto|on|off] [--json out.json] [--verbose] [--case K]
+//   --case K runs only the K-th case (as numbered by --verbose) and prints its text around the cursor.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFiles, cutPoints, percentile } from './common';
@@ -31,6 +32,8 @@ const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';
 const stopLoops = arg('--stop-loops') !== 'off';
 /** specter.completion.contextCache (default: auto, the setting's default). */
 const contextCache = ((v) => (v === 'on' || v === 'off' ? v : 'auto'))(arg('--context-cache'));
+/** Only this case (1-based, as numbered by --verbose), shown with its text around the cursor. */
+const onlyCase = arg('--case') === undefined ? undefined : Number(arg('--case'));
 
 interface Doc {
   path: string;
@@ -203,7 +206,9 @@ async function main(): Promise<void> {
     }
     return r.kind === 'ok' ? { text: r.texts[0] ?? '', tokens: r.tokens, finishTokens: r.stats.finishTokens ?? 0 } : { text: '', tokens: [], finishTokens: r.kind === 'empty' ? (r.stats?.finishTokens ?? 0) : 0 };
   };
-  for (const c of cases) {
+  for (const [k, c] of cases.entries()) {
+    if (onlyCase !== undefined && k + 1 !== onlyCase) continue;
+    if (onlyCase !== undefined) process.stderr.write(`${c.doc.path}\n--- prefix (end)\n${c.prefix.slice(-600)}\n--- suffix (start)\n${c.suffix.slice(0, 400)}\n---\n`);
     const parser = await parserFor(c.doc.languageId);
     if (parser === undefined) continue;
     const base = countParseErrors(parser, c.prefix + c.original + c.suffix);
@@ -232,8 +237,9 @@ async function main(): Promise<void> {
     }
     if (texts.off !== texts.syntax) nChanged++;
     if (texts.off !== texts.syntax && ok('off')) nValidChanged++;
-    if (process.argv.includes('--verbose')) {
-      process.stderr.write(`${n} ${c.kind} ${c.doc.path} ${variants.map((v) => `${v}:${ok(v) ? 'ok' : 'BAD'}`).join(' ')} ${JSON.stringify(texts.off)} | ${JSON.stringify(texts.check)} | original ${JSON.stringify(c.original)}\n`);
+    if (process.argv.includes('--verbose') || onlyCase !== undefined) {
+      const validChanged = texts.off !== texts.syntax && ok('off') ? ` VALID-CHANGED syntax ${JSON.stringify(texts.syntax)}` : '';
+      process.stderr.write(`${k + 1} ${c.kind} ${c.doc.path} empty:${emptyOk ? 'ok' : 'BAD'} ${variants.map((v) => `${v}:${ok(v) ? 'ok' : 'BAD'}`).join(' ')} ${JSON.stringify(texts.off)} | ${JSON.stringify(texts.check)} | original ${JSON.stringify(c.original)}${validChanged}\n`);
     }
   }
   const all = newTally();

@@ -96,6 +96,13 @@ export interface ParseCheckInput {
   boundaries: readonly number[];
   /** Stop trying shorter candidates after this long; what was parsed so far decides. */
   budgetMs?: number;
+  /**
+   * Wider windows around the cursor (`before` and `after` are their ends). Errors that the
+   * completion seems to add outside its lines in the narrow windows are confirmed on these: a
+   * window edge that cuts a construct in two can make a harmless completion (an `if (…) {` whose
+   * `}` lies past the narrow window) look as if it broke the code elsewhere.
+   */
+  wide?: { before: string; after: string };
 }
 
 const tDefaultBudgetMs = 30;
@@ -147,9 +154,10 @@ export class ParseChecker {
 
   /**
    * Counts parse errors that start on the lines the completion touches (from the cursor's line to
-   * the line it ends on, and the next line with code: a `}` the completion made one too many);
-   * errors elsewhere in the window (it may start inside a function) do not count, nor does an
-   * error node that encloses the cursor's line from further up. Then, by `mode`:
+   * the line it ends on, and the next line with code: a `}` the completion made one too many),
+   * plus the errors it adds elsewhere in the window compared with no completion at all (the
+   * window's own errors do not count: it may start inside a function); added errors are
+   * confirmed on `wide` when given. Then, by `mode`:
    * - `strict`: the longest of the whole completion, a cut at one of `boundaries`, or nothing, with
    *   no such error;
    * - `relative`: the whole completion when it has no more errors than no completion at all;
@@ -160,25 +168,29 @@ export class ParseChecker {
   check(parser: Parser, input: ParseCheckInput, mode: ParseCheckMode = 'relative'): ParseCheckResult {
     const t0 = performance.now();
     const budget = input.budgetMs ?? tDefaultBudgetMs;
-    const lineStart = input.before.lastIndexOf('\n') + 1;
     let nParses = 0;
     /** Errors on the lines of the completion's first `n` characters, and elsewhere in the window. */
-    const split = (n: number): [number, number] => {
+    const split = (before: string, after: string, n: number): [number, number] => {
       nParses++;
-      const text = input.before + input.text.slice(0, n) + input.after;
-      const end = nextCodeLineEnd(text, input.before.length + n);
-      const [onLines, all] = countErrorsIn(parser, text, [[lineStart, end], [0, text.length]]);
+      const text = before + input.text.slice(0, n) + after;
+      const end = nextCodeLineEnd(text, before.length + n);
+      const [onLines, all] = countErrorsIn(parser, text, [[before.lastIndexOf('\n') + 1, end], [0, text.length]]);
       return [onLines as number, (all as number) - (onLines as number)];
     };
     // Errors elsewhere in the window that the completion adds count as its own: a copied block can
     // break the code after it (a `def` without its body) or turn the enclosing construct into an
-    // error node that starts above the cursor. Measured against no completion at all.
+    // error node that starts above the cursor. Measured against no completion at all, and
+    // confirmed on the wide windows when there are any.
+    const wide = input.wide !== undefined && (input.wide.before.length > input.before.length || input.wide.after.length > input.after.length) ? input.wide : undefined;
     let elsewhereWithout: number | undefined;
+    let wideElsewhereWithout: number | undefined;
     const errors = (n: number): number => {
-      const [onLines, elsewhere] = split(n);
+      const [onLines, elsewhere] = split(input.before, input.after, n);
       if (elsewhere === 0) return onLines;
-      elsewhereWithout ??= split(0)[1];
-      return onLines + Math.max(0, elsewhere - elsewhereWithout);
+      elsewhereWithout ??= split(input.before, input.after, 0)[1];
+      if (elsewhere <= elsewhereWithout || wide === undefined) return onLines + Math.max(0, elsewhere - elsewhereWithout);
+      wideElsewhereWithout ??= split(wide.before, wide.after, 0)[1];
+      return onLines + Math.max(0, split(wide.before, wide.after, n)[1] - wideElsewhereWithout);
     };
     const full = input.text.length;
     const errorsFull = errors(full);
@@ -266,6 +278,8 @@ export function countErrorsIn(parser: Parser, text: string, ranges: readonly (re
 
 /** Characters of text before the cursor the check parses (a quarter of that after it). */
 const parseWindowChars = 4000;
+/** The wide windows (ParseCheckInput.wide): characters before the cursor, half of that after it. */
+const wideWindowChars = 32_000;
 
 /**
  * The check as the completion service runs it: on windows of the text around the cursor, with the
@@ -281,7 +295,17 @@ export function checkCompletion(
   mode: ParseCheckMode = 'relative',
 ): { text: string; tokens: number[]; result: ParseCheckResult } {
   const ends = tokenEnds(tokenizer, tokens);
-  const result = checker.check(parser, { before: linesTail(around.prefix, parseWindowChars), after: linesHead(around.suffix, parseWindowChars / 4), text, boundaries: ends }, mode);
+  const result = checker.check(
+    parser,
+    {
+      before: linesTail(around.prefix, parseWindowChars),
+      after: linesHead(around.suffix, parseWindowChars / 4),
+      text,
+      boundaries: ends,
+      wide: { before: linesTail(around.prefix, wideWindowChars), after: linesHead(around.suffix, wideWindowChars / 2) },
+    },
+    mode,
+  );
   if (result.keepChars >= text.length) return { text, tokens, result };
   return { ...cutBack(text, tokens, ends, result.keepChars), result };
 }

@@ -2,8 +2,11 @@
 // parsers: tables of completions cut back or kept per language, then the check in the completion
 // service with the real model.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
+import { checkCompletion, countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
+import type { TokenizerLike } from '../../server/engine/model';
 import { firstText, startService, type ServiceUnderTest } from './service-helpers';
 import type { CompletionStats } from '../../server/protocol';
 
@@ -73,6 +76,39 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     const clean = checker.check(parser, { before: 'function g() {\n  return ', after: '\n}\n', text: '1;', boundaries: [1, 2] });
     assert.equal(clean.keepChars, 2);
     assert.equal(clean.nParses, 1, 'a window without errors is parsed once');
+  });
+
+  it('errors the completion seems to add outside its lines are confirmed on the wide windows', async () => {
+    // A real file (vscode-languageserver-protocol's notebook module): 4,000 characters back, the
+    // narrow window starts inside a helper function, and 1,000 ahead it ends inside an `if`. A
+    // completion that writes another `if (…) {` there (closed, like the original, by the suffix's
+    // `}`) changes how tree-sitter recovers at those cut edges, so the narrow windows alone blame it.
+    const parser = await checker.load('javascript');
+    assert.ok(parser);
+    const file = readFileSync(path.join(__dirname, '..', '..', 'node_modules', 'vscode-languageserver-protocol', 'lib', 'common', 'protocol.notebook.js'), 'utf8');
+    const line = 'if (typeof one !== typeof other) {';
+    assert.ok(file.includes(line), 'the fixture line is in the installed vscode-languageserver-protocol');
+    const at = file.indexOf(line) + 'if (typeof'.length;
+    const around = { prefix: file.slice(0, at), suffix: file.slice(file.indexOf('\n', at)) };
+    const text = " one !== 'object') {";
+    assert.equal(countErrors(parser, around.prefix + text + around.suffix), 0, 'the completion leaves the whole file without errors');
+    const bytes = new TextEncoder();
+    const byteTokenizer: TokenizerLike = {
+      vocabSize: 256,
+      encode: (t) => [...bytes.encode(t)],
+      decode: (ids) => new TextDecoder().decode(Uint8Array.from(ids)),
+      tokenBytes: (id) => Uint8Array.of(id),
+      specialTokens: new Map(),
+      stopIds: new Set(),
+    };
+    const checked = checkCompletion(checker, parser, byteTokenizer, around, text, byteTokenizer.encode(text), 'relative');
+    assert.equal(checked.text, text);
+    assert.equal(checked.result.nParses, 4, 'with and without the completion, in the narrow and in the wide windows');
+    // The narrow windows alone would cut the `{` off (and leave the suffix's `}` one too many).
+    const before = around.prefix.slice(around.prefix.indexOf('\n', around.prefix.length - 4000) + 1);
+    const after = around.suffix.slice(0, around.suffix.lastIndexOf('\n', 1000) + 1);
+    const narrow = checker.check(parser, { before, after, text, boundaries: everyChar(text), budgetMs: unbounded }, 'relative');
+    assert.ok(narrow.keepChars < text.length, `narrow windows kept ${JSON.stringify(text.slice(0, narrow.keepChars))}`);
   });
 
   it('counts only errors that start on the completion lines', async () => {
