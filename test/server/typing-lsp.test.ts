@@ -1,8 +1,7 @@
 // The typing layer inside the built language server, over real LSP: typing-through and a
 // prefetched acceptance are served without forward passes and equal what a server with every
 // typing feature off answers; idle unload frees the model and the next request loads it again.
-// SPECTER_SERVER picks another build (default dist/server.js); skipped when the server has no
-// `specter/typingStats` (typing layer not wired in).
+// SPECTER_SERVER picks another build (default dist/server.js).
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,15 +42,9 @@ async function idle(c: EditorClient): Promise<void> {
 describe('typing layer over LSP', () => {
   let specter: EditorClient;
   let naive: EditorClient;
-  let wired = true;
   before(async () => {
     specter = await startClient(serverPath, { completion });
     naive = await startClient(serverPath, { completion, typing: off });
-    try {
-      await specter.typingStats();
-    } catch {
-      wired = false;
-    }
     await specter.waitReady();
     await naive.waitReady();
     await specter.open(uri, 'python', prefix + suffix);
@@ -62,8 +55,7 @@ describe('typing layer over LSP', () => {
     await naive.close();
   });
 
-  it('types through the suggestion and serves the prefetched acceptance without forward passes', async (t) => {
-    if (!wired) return t.skip('server without the typing layer');
+  it('types through the suggestion and serves the prefetched acceptance without forward passes', async () => {
     let start: string | undefined;
     let first = '';
     for (const p of candidates) {
@@ -97,8 +89,7 @@ describe('typing layer over LSP', () => {
     assert.equal(next, await ask(naive, accepted), 'the prefetched answer equals a cold one');
   });
 
-  it('unloads the model when idle and loads it again on the next request', async (t) => {
-    if (!wired) return t.skip('server without the typing layer');
+  it('unloads the model when idle and loads it again on the next request', async () => {
     const text = prefix + suffix;
     await specter.change(uri, text);
     const before = await ask(specter, prefix, true);

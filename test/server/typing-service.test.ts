@@ -61,10 +61,10 @@ describe('typing layer with the real model', () => {
     assert.equal((await acc.typingStats()).nModelRuns, nRuns, 'no model run for cached states');
   });
 
-  it('a prefetched suggestion equals the cold answer for the accepted state', async (t) => {
+  it('a prefetched suggestion equals the cold answer for the accepted state', async () => {
     fresh();
     const shown = await acc.complete(base);
-    if (shown.kind !== 'ok') return t.skip('the model suggests nothing here');
+    assert.equal(shown.kind, 'ok', 'the model suggests something at the base state');
     await acc.whenIdle();
     const accepted = { ...base, prefix: base.prefix + (shown.texts[0] ?? '') };
     const served = await acc.complete(accepted);
@@ -75,10 +75,10 @@ describe('typing layer with the real model', () => {
     assert.deepEqual(texts(served), await cold(accepted));
   });
 
-  it('typing through serves the rest of the suggestion without the model', async (t) => {
+  it('typing through serves the rest of the suggestion without the model', async () => {
     fresh({ prefetch: false });
     const shown = await acc.complete(base);
-    if (shown.kind !== 'ok') return t.skip('the model suggests nothing here');
+    assert.equal(shown.kind, 'ok', 'the model suggests something at the base state');
     const text = shown.texts[0] ?? '';
     const nForward = model.lm.counters.nForward;
     for (let k = 1; k < text.length; k++) {
