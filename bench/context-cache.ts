@@ -6,7 +6,7 @@
 //     processor timed on every row it sees, against the decode time per token of the same decode.
 //   node --import tsx bench/context-cache.ts [--limit N] [--dev FILE.jsonl]
 // --limit N: the first N tasks of each file, stdout only. --dev: also score a development task file
-// (bench/tasks/make-dev-tasks.ts) the same way, for choosing the model's weights.
+// (bench/tasks/dev-line.jsonl, the committed set; bench/tasks/make-dev-tasks.ts makes new ones) the same way, for choosing the model's weights.
 import * as path from 'node:path';
 import { contextCache } from '../server/engine/context-cache';
 import { decode } from '../server/engine/decode';

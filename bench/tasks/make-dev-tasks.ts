@@ -4,6 +4,9 @@
 // up to 1000 from the line's '\n') cut from code the model never trained on and that every fresh
 // clone has: this repository's own Python tools and TypeScript server, and the JavaScript of npm
 // packages outside the training set (vscode-jsonrpc, commander).
+// The set the context cache's weights were chosen on is committed as bench/tasks/dev-line.jsonl;
+// this generator reads the current sources, so a re-run gives another set (hence the default
+// output in .scratch/, not over the committed file).
 //   node --import tsx bench/tasks/make-dev-tasks.ts [--n 150] [--out .scratch/dev-line.jsonl]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
