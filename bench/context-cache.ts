@@ -16,7 +16,7 @@ import { firstText, startService } from '../test/server/service-helpers';
 import { fmt, machineLine, positiveOption, root, spread, table, updateBenchmarksMd, writeJson } from './report';
 import { editSimilarity, firstLine, readJsonl } from './score';
 
-interface Task { id: string; language: string; path: string; prefix: string; suffix: string; target: string }
+interface Task { id: string; language: string; path: string; prefix: string; suffix: string; target: string; suffix_cut?: boolean }
 type Kind = 'line' | 'block';
 
 function readTasks(file: string, limit: number | undefined): Task[] {
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const on: Score = { n: 0, exact: 0, similarity: 0, changed: 0 };
     const off: Score = { n: 0, exact: 0, similarity: 0, changed: 0 };
     for (const [i, t] of tasks.entries()) {
-      const request = { uri: `file:///heldout/${t.path}`, languageId: t.language, prefix: t.prefix, suffix: t.suffix };
+      const request = { uri: `file:///heldout/${t.path}`, languageId: t.language, prefix: t.prefix, suffix: t.suffix, ...(t.suffix_cut === true ? { suffixCut: true } : {}) };
       const texts: Record<'on' | 'off', string> = { on: '', off: '' };
       for (const way of i % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
         sut.service.settings = way === 'on' ? withCache : without;

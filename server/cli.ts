@@ -141,6 +141,8 @@ interface Task {
   path?: string;
   prefix: string;
   suffix?: string;
+  /** The file goes on after `suffix` (tools/model/make_tasks.py cuts it at 1,000 characters). */
+  suffix_cut?: boolean;
 }
 
 function resultLine(id: string, result: CompletionResult): Record<string, unknown> {
@@ -166,7 +168,7 @@ async function evaluate(options: CliOptions): Promise<void> {
   for await (const line of lines) {
     if (line.trim() === '') continue;
     const task = JSON.parse(line) as Task;
-    const result = await service.complete({ uri: task.path ?? `${task.id}`, languageId: task.language ?? 'plaintext', prefix: task.prefix, suffix: task.suffix ?? '' });
+    const result = await service.complete({ uri: task.path ?? `${task.id}`, languageId: task.language ?? 'plaintext', prefix: task.prefix, suffix: task.suffix ?? '', ...(task.suffix_cut === true ? { suffixCut: true } : {}) });
     out.write(`${JSON.stringify(resultLine(task.id, result))}\n`);
     n++;
     if (!options.quiet && n % 25 === 0) process.stderr.write(`${n} tasks\n`);

@@ -56,6 +56,12 @@ export interface CompletionRequest {
    * (eval, benchmarks): all of specter.constraints.parseRetries.
    */
   trigger?: 'automatic' | 'invoke';
+  /**
+   * The suffix stops before the document does: a caller with part of a file only (eval and
+   * benchmark tasks cut from held-out files). The syntax constraint then does not read the
+   * suffix's end as the document's. Editors send whole documents and leave this unset.
+   */
+  suffixCut?: boolean;
 }
 
 export type CompletionResult =
@@ -671,6 +677,7 @@ export class CompletionService {
         languageId: request.languageId,
         prefix: request.prefix,
         suffix: request.suffix,
+        ...(request.suffixCut === true ? { suffixCut: true } : {}),
         tokenizer: model.tokenizer,
         settings: { mode: c.mode, maskBudgetMs: c.maskBudgetMs, grammars: c.grammars, jsonSchemas: [] },
         ...(path !== undefined ? { documentPath: path } : {}),

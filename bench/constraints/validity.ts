@@ -79,12 +79,15 @@ interface Case {
   suffix: string;
 }
 
+/** Longer held-out documents are cut to their first this many characters. */
+const maxDocChars = 60_000;
+
 function makeCases(docs: Doc[]): Case[] {
   const mid: Case[] = [];
   const block: Case[] = [];
   let seed = 1;
   for (const doc of docs) {
-    const text = doc.text.length > 60_000 ? doc.text.slice(0, 60_000) : doc.text;
+    const text = doc.text.length > maxDocChars ? doc.text.slice(0, maxDocChars) : doc.text;
     for (const at of cutPoints(text, 6, seed++)) {
       const lineStart = text.lastIndexOf('\n', at - 1) + 1;
       const lineEnd = text.indexOf('\n', at);
@@ -195,7 +198,9 @@ async function main(): Promise<void> {
   const tRetriedMs: number[] = [];
   const complete = async (c: Case, v: Variant): Promise<{ text: string; tokens: number[]; finishTokens: number }> => {
     service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v], ...(parseRetries !== undefined ? { parseRetries } : {}) } };
-    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger });
+    // Documents over 60,000 characters are cut there: the suffix then stops before the file does.
+    const suffixCut = c.doc.text.length > maxDocChars;
+    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger, ...(suffixCut ? { suffixCut } : {}) });
     if (v === 'check' && r.kind !== 'cancelled') {
       const ms = r.stats?.totalMs;
       if (ms !== undefined) tCheckMs.push(ms);

@@ -55,6 +55,8 @@ export interface CreateConstraintsOptions {
   prefix: string;
   /** Whole document text after the cursor. */
   suffix: string;
+  /** The suffix stops before the document does (SyntaxConstraintOptions.suffixCut). */
+  suffixCut?: boolean;
   tokenizer: TokenizerLike;
   settings: ConstraintSettings;
   /** File system path of the document (JSON schema selection); undefined for untitled documents. */
@@ -79,7 +81,7 @@ export class ConstraintFactory {
 
   async create(o: CreateConstraintsOptions): Promise<Constraint | undefined> {
     if (o.settings.mode === 'off') return undefined;
-    const syntax = createSyntaxConstraint({ languageId: o.languageId, prefix: o.prefix, suffix: o.suffix, tokenizer: o.tokenizer, maskBudgetMs: o.settings.maskBudgetMs });
+    const syntax = createSyntaxConstraint({ languageId: o.languageId, prefix: o.prefix, suffix: o.suffix, suffixCut: o.suffixCut === true, tokenizer: o.tokenizer, maskBudgetMs: o.settings.maskBudgetMs });
     const grammar = o.settings.mode === 'all' ? await this.grammarConstraint(o) : undefined;
     if (syntax !== undefined && grammar !== undefined) syntax.jsonValues = true;
     const parts: Constraint[] = [syntax, grammar].filter((c): c is NonNullable<typeof c> => c !== undefined);

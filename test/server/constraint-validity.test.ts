@@ -136,6 +136,30 @@ describe('constrained completions of the embedded model are valid (service, gree
     await alone.service.shutdown();
   });
 
+  it('a suffix cut before the document ends (suffixCut) is not read as its end', async () => {
+    // Held-out task line-165 (onnxruntime-common's tensor.d.ts): the cursor ends the line comment
+    // `// complex64: never` in an interface; the task's suffix stops after 1,000 characters, in
+    // the middle of the next interface. Read as the document's end, that interface is left open,
+    // the plan asks the completion to close a bracket, and it may not end inside the comment.
+    const task = readFileSync(join(__dirname, '..', '..', 'bench', 'tasks', 'line-completion.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { id: string; path: string; prefix: string; suffix: string; target: string; suffix_cut: boolean })
+      .find((t) => t.id === 'line-165');
+    assert.ok(task?.suffix_cut, 'the task and its suffix_cut flag');
+    const request = { uri: `file:///held-out/${task.path}`, languageId: 'typescript', prefix: task.prefix, suffix: task.suffix };
+    const model = await sut.host.acquire();
+    assert.ok(model);
+    const cut = await completeWith(sut, 'syntax', { ...request, suffixCut: true });
+    assert.equal(cut.text, task.target, 'the original rest of the line');
+    for (const suffixCut of [true, false]) {
+      const k = createSyntaxConstraint({ languageId: 'typescript', prefix: task.prefix, suffix: task.suffix, suffixCut, tokenizer: model.tokenizer });
+      assert.ok(k);
+      assert.equal(endWhereAllowed(k, model.tokenizer, [], cut.text), suffixCut ? cut.text : '', `suffixCut ${suffixCut}`);
+    }
+    assert.notEqual((await completeWith(sut, 'syntax', request)).text, task.target);
+  });
+
   it('JSON: every completion in package.json and tsconfig.json validates against its schema', async (t) => {
     const dir = jsonDir;
     let n = 0;

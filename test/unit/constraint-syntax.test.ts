@@ -335,6 +335,27 @@ describe('finishing: the tokens that may close a completion that cannot end yet'
   });
 });
 
+describe('the suffix plan when the suffix is only part of the rest of the document (suffixCut)', () => {
+  // A line comment at the cursor in an interface whose `}` lies past the end of the suffix given.
+  const prefix = 'export namespace T {\n  interface A {\n    x: number;\n    // y: never';
+  const suffix = '\n    z: string;\n  }\n\n  interface B {\n    w: number;\n';
+  const after = (suffixCut: boolean): { canStop: boolean; mustClose: number } => {
+    const k = createSyntaxConstraint({ languageId: 'typescript', prefix, suffix, suffixCut, tokenizer: fake });
+    assert.ok(k);
+    for (const id of fake.encode(';')) {
+      assert.ok(k.check(id));
+      k.advance(id);
+    }
+    return { canStop: k.canStop(), mustClose: k.diagnostics.plan.nMustClose };
+  };
+  it('read as the end of the document, it leaves `interface B {` open: the completion is asked to close a bracket, and may not end in the comment', () => {
+    assert.deepEqual(after(false), { canStop: false, mustClose: 1 });
+  });
+  it('marked as cut, its end is no evidence: `;` ends the comment line and the completion', () => {
+    assert.deepEqual(after(true), { canStop: true, mustClose: 0 });
+  });
+});
+
 describe('the suffix plan: brackets the completion must open', () => {
   const tokenizer = realTokenizer();
   const state = (lang: string, prefix: string, suffix: string, completion: string): { mustOpen: number; canStop: boolean } => {

@@ -7,7 +7,9 @@ bench/tasks/line-completion.jsonl  (~200) cursor mid-line after >= 3 characters 
 bench/tasks/block-completion.jsonl (~100) cursor at column 0 of an indented line inside a
     function/method body; target = the next 1-4 lines (joined with '\n', no trailing newline);
     prefix = up to 2000 chars ending with '\n'; suffix = up to 1000 chars starting with '\n'.
-Each line: {"id","language","path","prefix","suffix","target"}.  Seeded, deterministic.
+Each line: {"id","language","path","prefix","suffix","target","suffix_cut"}.  Seeded, deterministic.
+suffix_cut: the file goes on after the suffix (the 1000-character cut), so the suffix's end is not
+the document's end (`npm run eval` passes it on: the syntax constraint must not treat it as one).
 """
 import json, os, random, re
 
@@ -126,7 +128,8 @@ def main():
         cut = start + col
         target = text[cut:end]
         tasks.append({'id': f'line-{k:03d}', 'language': d['lang'], 'path': d['path'],
-                      'prefix': text[max(0, cut - PREFIX):cut], 'suffix': text[end:end + SUFFIX], 'target': target})
+                      'prefix': text[max(0, cut - PREFIX):cut], 'suffix': text[end:end + SUFFIX], 'target': target,
+                      'suffix_cut': end + SUFFIX < len(text)})
     with open(os.path.join(OUT, 'line-completion.jsonl'), 'w') as f:
         for t in tasks:
             f.write(json.dumps(t, ensure_ascii=False) + '\n')
@@ -137,7 +140,7 @@ def main():
         text = d['text']
         btasks.append({'id': f'block-{k:03d}', 'language': d['lang'], 'path': d['path'],
                        'prefix': text[max(0, start - PREFIX):start], 'suffix': text[end:end + SUFFIX],
-                       'target': text[start:end]})
+                       'target': text[start:end], 'suffix_cut': end + SUFFIX < len(text)})
     with open(os.path.join(OUT, 'block-completion.jsonl'), 'w') as f:
         for t in btasks:
             f.write(json.dumps(t, ensure_ascii=False) + '\n')

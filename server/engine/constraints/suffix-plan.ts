@@ -127,11 +127,12 @@ const maxMustOpen = 2;
  * `nLineFrames`: the top frames at the cursor that its own line opened. One of them that the
  * suffix (as far as it is read) never closes is the completion's to close: a bracket opened on
  * the line, with the next statement after it. `mayAskToOpen`: the plan may ask the completion to
- * open brackets (SuffixPlan.nMustOpen); only when the prefix lexed cleanly.
+ * open brackets (SuffixPlan.nMustOpen); only when the prefix lexed cleanly. `suffixCut`: the
+ * document goes on after `suffix` (its end is read like the end of the window, not of the file).
  */
-export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nLineFrames = 0, mayAskToOpen = false): SuffixPlan {
+export function planSuffix(lang: LanguageSpec, start: Cursor, suffix: string, nLineFrames = 0, mayAskToOpen = false, suffixCut = false): SuffixPlan {
   const text = suffix.slice(0, suffixWindow);
-  const complete = text.length === suffix.length;
+  const complete = !suffixCut && text.length === suffix.length;
   const bytes = utf8.encode(text);
   const nl = text.indexOf('\n');
   const firstLine = nl < 0 ? text : text.slice(0, nl);

@@ -25,6 +25,11 @@ export interface SyntaxConstraintOptions {
   prefix: string;
   /** Document text after the cursor. */
   suffix: string;
+  /**
+   * The suffix stops before the document does (a benchmark task cut from a file): its end is not
+   * the document's end, so brackets it leaves open and a string open at its end are no evidence.
+   */
+  suffixCut?: boolean;
   tokenizer: TokenizerLike;
   /** Give up on a mask after this long (the step is then unconstrained), ms. */
   maskBudgetMs?: number;
@@ -377,6 +382,6 @@ export function createSyntaxConstraint(o: SyntaxConstraintOptions): SyntaxConstr
   if (lang === undefined || o.prefix.length > maxPrefixChars) return undefined;
   const table = tokenTable(o.tokenizer);
   const { cursor, nErrors, nLineFrames } = lexPrefix(lang, o.prefix);
-  const plan = planSuffix(lang, cursor, o.suffix, nLineFrames, nErrors === 0);
+  const plan = planSuffix(lang, cursor, o.suffix, nLineFrames, nErrors === 0, o.suffixCut === true);
   return new SyntaxConstraint(table, lang, cursor, plan, nErrors, o.maskBudgetMs ?? 50);
 }
