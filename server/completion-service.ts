@@ -279,7 +279,9 @@ export class CompletionService {
         monitor?.dispose();
         (grammar as { dispose?: () => void } | undefined)?.dispose?.();
         if (outcome.kind !== 'done') return { done: false, outcome };
-        const parsed = await this.parseChecked(req.languageId, around, outcome.text, outcome.tokens, model, settings);
+        // The check reads the document, not the text kept for the prompt: its wide windows reach
+        // further than maxPrefixTokens / maxSuffixTokens keep.
+        const parsed = await this.parseChecked(req.languageId, { prefix: req.prefix, suffix: req.suffix }, outcome.text, outcome.tokens, model, settings);
         const typed = monitorTriggered ? await this.typeChecked(req, parsed, model, settings, signal, cursorMembers) : { ...parsed, check: undefined };
         return { done: true, outcome, parsed, typed, cursorMembers };
       };
