@@ -331,7 +331,7 @@ export async function typingBenchMain(args: readonly string[]): Promise<void> {
         '',
         `RSS ${fmt(memory.rssMiB.start, 0)} → ${fmt(memory.rssMiB.end, 0)} MiB (max ${fmt(memory.rssMiB.max, 0)}); slope over the second half ${fmt(memory.secondHalfSlopeMiBPerMin, 2)} MiB/min.`,
         '',
-        `After a 5-minute warm-up (medians of minutes 5–10 vs the last 5 minutes): RSS ${fmt(memory.afterWarmUp.rssFirstMiB, 0)} → ${fmt(memory.afterWarmUp.rssLastMiB, 0)} MiB, V8 heap in use ${fmt(memory.afterWarmUp.heapFirstMiB, 0)} → ${fmt(memory.afterWarmUp.heapLastMiB, 0)} MiB. Default settings (the monitor's TypeScript service holds most of the heap); every trace opens a new document in a new folder.`,
+        `After a 5-minute warm-up (medians of minutes 5–10 vs the last 5 minutes): RSS ${fmt(memory.afterWarmUp.rssFirstMiB, 0)} → ${fmt(memory.afterWarmUp.rssLastMiB, 0)} MiB, V8 heap in use ${fmt(memory.afterWarmUp.heapFirstMiB, 0)} → ${fmt(memory.afterWarmUp.heapLastMiB, 0)} MiB. Default settings (V8 heap: the server's main thread; the monitor's TypeScript service runs in a worker thread, whose memory counts in RSS only); every trace opens a new document in a new folder.`,
       ].join('\n'),
     );
     process.stdout.write(`${JSON.stringify(args.includes('--json') ? memory : { ...memory, samples: memory.samples.length })}\n`);
