@@ -612,7 +612,7 @@ export class CompletionService {
     if (c.mode === 'off' || c.parseCheck === 'off' || text.trim() === '') return { text, tokens };
     const parser = this.parseChecker.parserNow(languageId) ?? (await this.parseChecker.load(languageId));
     if (parser === undefined) return { text, tokens };
-    const checked = checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens, c.parseCheck);
+    const checked = checkCompletion(this.parseChecker, parser, model.tokenizer, around, text, tokens, c.parseCheck, languageId);
     return { text: checked.text, tokens: checked.tokens, parse: checked.result };
   }
 

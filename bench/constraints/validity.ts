@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     }
     // The check's own cost, on the syntax-constrained completion (the service runs it the same way).
     const checkParser = await checker.load(c.doc.languageId);
-    if (checkParser !== undefined && texts.syntax.trim() !== '') checkMs.push(checkCompletion(checker, checkParser, model.tokenizer, c, texts.syntax, runs.syntax.tokens, 'relative').result.tMs);
+    if (checkParser !== undefined && texts.syntax.trim() !== '') checkMs.push(checkCompletion(checker, checkParser, model.tokenizer, c, texts.syntax, runs.syntax.tokens, 'relative', c.doc.languageId).result.tMs);
     if (texts.check !== texts.syntax) nCheckChanged++;
     if (texts.strict !== texts.syntax) nStrictChanged++;
     const ok = (v: Variant): boolean => countParseErrors(parser, c.prefix + texts[v] + c.suffix) <= base;

@@ -7,10 +7,13 @@
 // to the longest token end with the fewest — possibly to nothing; `strict` shows a completion only
 // where its lines parse. A completion that leaves its lines clean is never changed.
 //
-// The parsed text is a window of the code around the cursor (about 4,000 characters before it and
-// 1,000 after; it may start inside a function and carry errors of its own); only errors that start
-// on the completion's lines count.
+// The parsed text is a window of the code around the cursor (about 4,000 characters before it, from
+// a line the syntax lexer sees in code, and 1,000 after; it may start inside a function and carry
+// errors of its own); errors on the completion's lines count, and those it adds elsewhere (confirmed
+// on a wider window).
 import { dirname, join } from 'node:path';
+import { languageSpec } from '../engine/constraints/languages';
+import { Cursor, K_INTERP, run, type StepContext } from '../engine/constraints/lexer';
 import { Detokenizer } from '../engine/detokenizer';
 import type { TokenizerLike } from '../engine/model';
 
@@ -293,16 +296,18 @@ export function checkCompletion(
   text: string,
   tokens: number[],
   mode: ParseCheckMode = 'relative',
+  languageId?: string,
 ): { text: string; tokens: number[]; result: ParseCheckResult } {
   const ends = tokenEnds(tokenizer, tokens);
+  const wideBefore = linesTail(around.prefix, wideWindowChars);
   const result = checker.check(
     parser,
     {
-      before: linesTail(around.prefix, parseWindowChars),
+      before: languageId === undefined ? linesTail(around.prefix, parseWindowChars) : codeTail(languageId, wideBefore, parseWindowChars),
       after: linesHead(around.suffix, parseWindowChars / 4),
       text,
       boundaries: ends,
-      wide: { before: linesTail(around.prefix, wideWindowChars), after: linesHead(around.suffix, wideWindowChars / 2) },
+      wide: { before: wideBefore, after: linesHead(around.suffix, wideWindowChars / 2) },
     },
     mode,
   );
@@ -334,6 +339,31 @@ function linesTail(text: string, n: number): string {
   if (text.length <= n) return text;
   const start = text.indexOf('\n', text.length - n);
   return start < 0 ? text.slice(-n) : text.slice(start + 1);
+}
+
+/**
+ * The last about `n` characters of `text` (linesTail), starting at a line that the syntax lexer,
+ * reading `text` from its start, sees in code rather than inside a string or comment: a window
+ * that starts inside a docstring reads every line after it inside out, and a completion's errors
+ * there look like the window's own. The first such line start at or after the usual one; when
+ * there is none before the last line, the usual start. Languages the lexer does not know: linesTail.
+ */
+export function codeTail(languageId: string, text: string, n: number): string {
+  const lang = languageSpec(languageId);
+  const usual = linesTail(text, n);
+  if (lang === undefined || usual.length === text.length) return usual;
+  const from = text.length - usual.length;
+  const cursor = new Cursor();
+  const x: StepContext = { lang, floor: 0, strict: false, own: false, indentation: lang.indentation, nErrors: 0 };
+  const utf8 = new TextEncoder();
+  let at = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) return usual;
+    if (at >= from && (cursor.top === undefined || cursor.top.kind <= K_INTERP)) return text.slice(at);
+    run(cursor, utf8.encode(text.slice(at, nl + 1)), x);
+    at = nl + 1;
+  }
 }
 
 /** The first about `n` characters of `text`, ending at a line end when there is one. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkCompletion, countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
+import { checkCompletion, codeTail, countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
 import type { TokenizerLike } from '../../server/engine/model';
 import { firstText, startService, type ServiceUnderTest } from './service-helpers';
 import type { CompletionStats } from '../../server/protocol';
@@ -109,6 +109,29 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     const after = around.suffix.slice(0, around.suffix.lastIndexOf('\n', 1000) + 1);
     const narrow = checker.check(parser, { before, after, text, boundaries: everyChar(text), budgetMs: unbounded }, 'relative');
     assert.ok(narrow.keepChars < text.length, `narrow windows kept ${JSON.stringify(text.slice(0, narrow.keepChars))}`);
+  });
+
+  it('the window starts where the lexer is in code, not inside a docstring', async () => {
+    // 4,000 characters back from the cursor is the middle of a long docstring: a window starting
+    // there reads the docstring's end as the start of a string, every line after it is an error
+    // with or without the completion, and a broken completion looks harmless.
+    const parser = await checker.load('python');
+    assert.ok(parser);
+    const doc = Array.from({ length: 120 }, (_, i) => `    Line ${i} of the documentation, long enough to fill the window.\n`).join('');
+    const prefix = `import os\n\n\ndef walk(items):\n    """Walk the items.\n\n${doc}    """\n    result = []\n    for node in items:\n`;
+    const suffix = '\n    return result\n';
+    const text = '        self._ready is None:\n            raise ValueError("not ready")';
+    const usual = prefix.slice(prefix.indexOf('\n', prefix.length - 4000) + 1);
+    assert.ok(usual.startsWith('    Line '), 'the usual window starts inside the docstring');
+    const code = codeTail('python', prefix, 4000);
+    assert.ok(code.startsWith('    result = []\n'), JSON.stringify(code.slice(0, 40)));
+    const keep = (before: string): string => text.slice(0, checker.check(parser, { before, after: suffix, text, boundaries: everyChar(text), budgetMs: unbounded }, 'relative').keepChars);
+    assert.equal(keep(usual), text, 'inside out, the broken header looks harmless');
+    assert.equal(keep(code), '        self._ready is None');
+    // Where the usual start is in code already, it stays; languages the lexer does not know too.
+    const plain = 'x = 1\n'.repeat(1000);
+    assert.equal(codeTail('python', plain, 4000), plain.slice(plain.indexOf('\n', plain.length - 4000) + 1));
+    assert.equal(codeTail('cobol', prefix, 4000), usual);
   });
 
   it('counts only errors that start on the completion lines', async () => {
