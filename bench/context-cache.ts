@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const on: Score = { n: 0, exact: 0, similarity: 0, changed: 0 };
     const off: Score = { n: 0, exact: 0, similarity: 0, changed: 0 };
     for (const [i, t] of tasks.entries()) {
-      const request = { uri: `file:///heldout/${t.path}`, languageId: t.language, prefix: t.prefix, suffix: t.suffix, ...(t.suffix_cut === true ? { suffixCut: true } : {}) };
+      const request = { uri: `file:///heldout/${t.path}`, languageId: t.language, prefix: t.prefix, suffix: t.suffix, suffixCut: t.suffix_cut === true };
       const texts: Record<'on' | 'off', string> = { on: '', off: '' };
       for (const way of i % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
         sut.service.settings = way === 'on' ? withCache : without;

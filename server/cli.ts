@@ -168,7 +168,7 @@ async function evaluate(options: CliOptions): Promise<void> {
   for await (const line of lines) {
     if (line.trim() === '') continue;
     const task = JSON.parse(line) as Task;
-    const result = await service.complete({ uri: task.path ?? `${task.id}`, languageId: task.language ?? 'plaintext', prefix: task.prefix, suffix: task.suffix ?? '', ...(task.suffix_cut === true ? { suffixCut: true } : {}) });
+    const result = await service.complete({ uri: task.path ?? `${task.id}`, languageId: task.language ?? 'plaintext', prefix: task.prefix, suffix: task.suffix ?? '', suffixCut: task.suffix_cut === true });
     out.write(`${JSON.stringify(resultLine(task.id, result))}\n`);
     n++;
     if (!options.quiet && n % 25 === 0) process.stderr.write(`${n} tasks\n`);

@@ -679,7 +679,7 @@ export class CompletionService {
         languageId: request.languageId,
         prefix: request.prefix,
         suffix: request.suffix,
-        ...(request.suffixCut === true ? { suffixCut: true } : {}),
+        suffixCut: request.suffixCut === true,
         tokenizer: model.tokenizer,
         settings: { mode: c.mode, maskBudgetMs: c.maskBudgetMs, grammars: c.grammars, jsonSchemas: [] },
         ...(path !== undefined ? { documentPath: path } : {}),

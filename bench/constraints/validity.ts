@@ -199,8 +199,7 @@ async function main(): Promise<void> {
   const complete = async (c: Case, v: Variant): Promise<{ text: string; tokens: number[]; finishTokens: number }> => {
     service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v], ...(parseRetries !== undefined ? { parseRetries } : {}) } };
     // Documents over 60,000 characters are cut there: the suffix then stops before the file does.
-    const suffixCut = c.doc.text.length > maxDocChars;
-    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger, ...(suffixCut ? { suffixCut } : {}) });
+    const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger, suffixCut: c.doc.text.length > maxDocChars });
     if (v === 'check' && r.kind !== 'cancelled') {
       const ms = r.stats?.totalMs;
       if (ms !== undefined) tCheckMs.push(ms);

@@ -303,7 +303,7 @@ export function checkCompletion(
   const result = checker.check(
     parser,
     {
-      before: languageId === undefined ? linesTail(around.prefix, parseWindowChars) : codeTail(languageId, wideBefore, parseWindowChars),
+      before: codeTail(languageId, wideBefore, parseWindowChars),
       after: linesHead(around.suffix, parseWindowChars / 4),
       text,
       boundaries: ends,
@@ -346,10 +346,11 @@ function linesTail(text: string, n: number): string {
  * reading `text` from its start, sees in code rather than inside a string or comment: a window
  * that starts inside a docstring reads every line after it inside out, and a completion's errors
  * there look like the window's own. The first such line start at or after the usual one; when
- * there is none before the last line, the usual start. Languages the lexer does not know: linesTail.
+ * there is none before the last line, the usual start. Languages the lexer does not know (or none
+ * given): linesTail.
  */
-export function codeTail(languageId: string, text: string, n: number): string {
-  const lang = languageSpec(languageId);
+export function codeTail(languageId: string | undefined, text: string, n: number): string {
+  const lang = languageId === undefined ? undefined : languageSpec(languageId);
   const usual = linesTail(text, n);
   if (lang === undefined || usual.length === text.length) return usual;
   const from = text.length - usual.length;
