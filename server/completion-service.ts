@@ -234,7 +234,7 @@ export class CompletionService {
       const c = settings.completion;
       const d = settings.drafts;
       if (d.enabled && d.count > 1) {
-        const r = await this.drafts(model, { ...request, ...guarded.text }, d.count, c.multiline, signal);
+        const r = await this.drafts(model, request, guarded.text, d.count, c.multiline, signal);
         if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
         return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
       }
@@ -420,7 +420,7 @@ export class CompletionService {
       const nDrafts = Math.min(8, Math.max(1, Math.round(k ?? Math.max(2, settings.drafts.count))));
       try {
         // The panel is asked for on purpose: its drafts may always run over several lines.
-        const r = await this.drafts(model, { ...request, ...guarded.text }, nDrafts, 'always', inner, onProgress);
+        const r = await this.drafts(model, request, guarded.text, nDrafts, 'always', inner, onProgress);
         if (r.kind === 'cancelled') return { id, drafts: soFar, cancelled: true };
         if (r.kind === 'error') return { id, drafts: [], reason: r.message };
         if (r.kind === 'empty') return { id, drafts: [], reason: r.reason };
@@ -445,17 +445,21 @@ export class CompletionService {
   private async drafts(
     model: LoadedModel,
     request: CompletionRequest,
+    around: { prefix: string; suffix: string },
     k: number,
     multiline: MultilinePolicy,
     signal: AbortSignal,
     onProgress?: (drafts: readonly { text: string; done: boolean }[]) => void,
   ): Promise<DraftsResult> {
     const c = this.settings.completion;
-    const found = c.tokenHealing ? healingFor(model.tokenizer, request.prefix) : undefined;
+    const found = c.tokenHealing ? healingFor(model.tokenizer, around.prefix) : undefined;
     const healing = found?.indent === true ? undefined : found;
     const nHeal = healing?.text.length ?? 0;
-    const text = { prefix: request.prefix.slice(0, request.prefix.length - nHeal), suffix: request.suffix };
-    const r = await completeDrafts(model, this.promptIds(model, { ...request, prefix: text.prefix }), k, {
+    // The prompt and the stops read the text kept for the prompt (guardInput); the parse check
+    // reads the document, as for a single completion: its wide windows reach further.
+    const text = { prefix: around.prefix.slice(0, around.prefix.length - nHeal), suffix: around.suffix };
+    const document = { prefix: request.prefix.slice(0, request.prefix.length - nHeal), suffix: request.suffix };
+    const r = await completeDrafts(model, this.promptIds(model, { ...request, ...text }), k, {
       maxTokens: c.maxTokens,
       alpha: this.settings.drafts.alpha,
       ngram: this.userCodeFor(model).index,
@@ -477,7 +481,7 @@ export class CompletionService {
     const kept: typeof r.drafts = [];
     let nCut = 0;
     for (const d of r.drafts) {
-      const checked = await this.parseChecked(request.languageId, text, d.text, d.tokens, model, this.settings);
+      const checked = await this.parseChecked(request.languageId, document, d.text, d.tokens, model, this.settings);
       if (checked.text !== d.text) nCut++;
       const shown = unhealText(healing, checked.text);
       if (shown === undefined || shown.trim() === '' || kept.some((x) => x.text === shown)) continue;

@@ -67,3 +67,38 @@ void describe('multi-draft completions are parse-checked (real model)', () => {
     assert.ok(nRawBad > 0, 'some drafts the model wrote add parse errors, so the check had work to do');
   });
 });
+
+void describe('the parse check reads the document, not the text kept for the prompt (real model)', () => {
+  // 300 small functions (9,000+ characters) before the cursor; the prompt keeps 32 tokens of it
+  // (256 characters, guardInput). The check's windows must still come from the document.
+  const prefix = Array.from({ length: 300 }, (_, i) => `def f${i}(x):\n    return x + ${i}\n`).join('') + '\n\ndef g(a, b):\n    return ';
+  const suffix = '\n\n\ndef h(y):\n    return y\n';
+  for (const count of [1, 3]) {
+    void it(`${count === 1 ? 'a single completion' : '3 drafts'}: the check's windows reach past the prompt's 256 characters`, async () => {
+      const sut = await startService((s) => ({
+        ...s,
+        drafts: { ...s.drafts, count },
+        completion: { ...s.completion, maxPrefixTokens: 32, maxSuffixTokens: 32, maxTokens: 16 },
+      }));
+      try {
+        const checker = sut.service.parseChecker;
+        const seen: { before: number; wideBefore: number }[] = [];
+        const check = checker.check.bind(checker);
+        checker.check = (parser, input, mode) => {
+          seen.push({ before: input.before.length, wideBefore: input.wide?.before.length ?? 0 });
+          return check(parser, input, mode);
+        };
+        const r = await sut.service.complete({ uri: 'file:///doc.py', languageId: 'python', prefix, suffix });
+        assert.equal(r.kind, 'ok', JSON.stringify(r));
+        assert.ok(seen.length > 0, 'the check ran');
+        for (const s of seen) {
+          assert.ok(s.before > 3000, `narrow window before the cursor: ${s.before} characters`);
+          // The whole prefix, less what token healing moved into the completion.
+          assert.ok(s.wideBefore > prefix.length - 16 && s.wideBefore <= prefix.length, `wide window before the cursor: ${s.wideBefore} of ${prefix.length} characters`);
+        }
+      } finally {
+        await sut.service.shutdown();
+      }
+    });
+  }
+});
