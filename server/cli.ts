@@ -20,7 +20,8 @@ interface CliOptions {
   speculation?: boolean;
   constraints?: 'off' | 'syntax' | 'all';
   monitor?: boolean;
-  healing?: boolean;
+  /** on: the default span (word); word / token: that span; off: no healing. */
+  healing?: 'on' | 'off' | 'word' | 'token';
   stopLoops?: boolean;
   contextCache?: 'auto' | 'on' | 'off';
   /** --drafts K: K alternative completions (superposed decoding), all of them in `completions`. */
@@ -46,7 +47,7 @@ function usage(): never {
   process.stderr.write(
     [
       'usage: specter demo [--file FILE] [--model DIR] [--max-tokens N] [--speculation on|off] [--drafts K]',
-      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|off] [--stop-loops on|off] [--context-cache auto|on|off] [--drafts K] [--quiet]',
+      '       specter eval --tasks FILE.jsonl --out RESULTS.jsonl [--model DIR] [--max-tokens N] [--speculation on|off] [--constraints off|syntax|all] [--monitor on|off] [--healing on|word|token|off] [--stop-loops on|off] [--context-cache auto|on|off] [--drafts K] [--quiet]',
       '',
     ].join('\n'),
   );
@@ -70,7 +71,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--max-tokens': options.maxTokens = Number(value()); break;
       case '--speculation': options.speculation = onOff(flag, value()); break;
       case '--monitor': options.monitor = onOff(flag, value()); break;
-      case '--healing': options.healing = onOff(flag, value()); break;
+      case '--healing': options.healing = oneOf(flag, value(), ['on', 'off', 'word', 'token'] as const); break;
       case '--stop-loops': options.stopLoops = onOff(flag, value()); break;
       case '--drafts': options.drafts = Number(value()); break;
       case '--context-cache': options.contextCache = oneOf(flag, value(), ['auto', 'on', 'off'] as const); break;
@@ -87,7 +88,7 @@ function settingsFrom(service: CompletionService, options: CliOptions): SpecterS
   return {
     ...base,
     model: options.model ?? base.model,
-    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing ?? base.completion.tokenHealing, stopLoops: options.stopLoops ?? base.completion.stopLoops, contextCache: options.contextCache ?? base.completion.contextCache },
+    completion: { ...base.completion, maxTokens: options.maxTokens ?? base.completion.maxTokens, tokenHealing: options.healing === undefined ? base.completion.tokenHealing : options.healing !== 'off', tokenHealingSpan: options.healing === 'word' || options.healing === 'token' ? options.healing : base.completion.tokenHealingSpan, stopLoops: options.stopLoops ?? base.completion.stopLoops, contextCache: options.contextCache ?? base.completion.contextCache },
     speculation: { ...base.speculation, enabled: options.speculation ?? base.speculation.enabled },
     constraints: { ...base.constraints, mode: options.constraints ?? base.constraints.mode },
     monitor: { ...base.monitor, enabled: options.monitor ?? base.monitor.enabled },

@@ -241,7 +241,7 @@ export class CompletionService {
       // Token healing (context/heal.ts): the prefix's last token moves into the completion, which
       // must start by re-spelling it; every step below sees the shortened prefix, and the healed
       // text is stripped from the result.
-      const healing = c.tokenHealing ? healingFor(model.tokenizer, guarded.text.prefix) : undefined;
+      const healing = c.tokenHealing ? healingFor(model.tokenizer, guarded.text.prefix, c.tokenHealingSpan) : undefined;
       const nHeal = healing?.text.length ?? 0;
       const req = nHeal === 0 ? request : { ...request, prefix: request.prefix.slice(0, request.prefix.length - nHeal) };
       const around = nHeal === 0 ? guarded.text : { prefix: guarded.text.prefix.slice(0, guarded.text.prefix.length - nHeal), suffix: guarded.text.suffix };
@@ -452,7 +452,8 @@ export class CompletionService {
     onProgress?: (drafts: readonly { text: string; done: boolean }[]) => void,
   ): Promise<DraftsResult> {
     const c = this.settings.completion;
-    const found = c.tokenHealing ? healingFor(model.tokenizer, around.prefix) : undefined;
+    // The first step alone is constrained here (healingMask): one token must re-spell the healed text.
+    const found = c.tokenHealing ? healingFor(model.tokenizer, around.prefix, 'token') : undefined;
     const healing = found?.indent === true ? undefined : found;
     const nHeal = healing?.text.length ?? 0;
     // The prompt and the stops read the text kept for the prompt (guardInput); the parse check

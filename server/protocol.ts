@@ -20,8 +20,10 @@ export interface SpecterSettings {
     maxLines: number;
     /** auto: several lines only on a blank line or after a block opener; always; never. */
     multiline: 'auto' | 'always' | 'never';
-    /** Back the prompt up over its last token and make the completion re-spell it first (context/heal.ts). */
+    /** Back the prompt up over the word at the cursor (or its last token) and make the completion re-spell it first (context/heal.ts). */
     tokenHealing: boolean;
+    /** What healing backs up over: the word the cursor is in, or the prefix's last token (HealingSpan). */
+    tokenHealingSpan: 'word' | 'token';
     /** End a completion that loops (`k, k, k, k`, one line three times) after the loop's first copy (engine/stopping-repeat.ts). */
     stopLoops: boolean;
     /** Mix in the next tokens the context itself votes for (engine/context-cache.ts): auto = when the model directory asks for it. */
@@ -110,6 +112,7 @@ export const defaultSettings: SpecterSettings = {
     maxLines: 8,
     multiline: 'auto',
     tokenHealing: true,
+    tokenHealingSpan: 'word',
     stopLoops: true,
     contextCache: 'auto',
     timeCapAfterNewlineMs: 1500,

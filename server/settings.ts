@@ -53,6 +53,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       maxLines: Math.round(num(c['maxLines'], d.completion.maxLines, 1, 200)),
       multiline: (['auto', 'always', 'never'] as const).find((m) => m === c['multiline']) ?? d.completion.multiline,
       tokenHealing: bool(c['tokenHealing'], d.completion.tokenHealing),
+      tokenHealingSpan: (['word', 'token'] as const).find((m) => m === c['tokenHealingSpan']) ?? d.completion.tokenHealingSpan,
       stopLoops: bool(c['stopLoops'], d.completion.stopLoops),
       contextCache: (['auto', 'on', 'off'] as const).find((m) => m === c['contextCache']) ?? d.completion.contextCache,
       timeCapAfterNewlineMs: num(c['timeCapAfterNewlineMs'], d.completion.timeCapAfterNewlineMs, 0, 60_000),

@@ -1,8 +1,8 @@
 // Token healing. A cursor in the middle of a word leaves the prompt ending in a token the model
 // rarely saw there ("Works" + "pa" for "WorkspaceFolders"), and the completion has to start from
-// that odd boundary. Healing backs the prompt up over its last token and makes the first
-// generated token re-spell it: the prefix loses the token's text, the completion must start with
-// it (HealConstraint), and the service strips it again. Everything that reads the text before the
+// that odd boundary. Healing backs the prompt up over the word the cursor is in (or its last
+// token: HealingSpan) and makes the first generated tokens re-spell it: the prefix loses that
+// text, the completion must start with it (HealConstraint), and the service strips it again. Everything that reads the text before the
 // cursor (constraints, monitor, stopping rules, parse check) sees the shortened prefix, so the
 // re-spelled text is theirs to judge like any other generated text.
 import type { TokenizerLike } from '../engine/model';
@@ -20,13 +20,32 @@ export interface Healing {
   bytes: Uint8Array;
   /** The text is the whole indentation of the cursor's line (spaces and tabs after a line break). */
   indent: boolean;
+  /**
+   * A healed word (HealingSpan `word`): byte offsets in `bytes` where the prompt's own tokens of
+   * it ended (not 0, not the end). The completion may re-spell the word up to one of them token by
+   * token as the prompt did, then finish it with a token that starts with the rest. Empty: one
+   * token re-spells all of it (spaces and tabs may be re-spelled in parts anyway: HealConstraint).
+   */
+  cuts: readonly number[];
 }
 
 /**
- * The healing for a prefix: its last token's text, when that is a whole character sequence on the
- * cursor's line (no newline, no partial UTF-8) and something remains before it. Undefined: no healing.
+ * How much of the prefix healing moves into the completion. `token`: its last token. `word`: the
+ * word the cursor is in, as the pre-tokenizer cuts it (a letter run and at most one character
+ * before it, e.g. ` getRegistr` or `.workspaceFol`), over as many tokens as the prefix spelled it
+ * in; a prefix that ends in anything else heals its last token. Byte-level BPE never merges across
+ * such a chunk's edges but may spell its start oddly: `getRegistr` is ` get` `Re` `gist` `r`, and
+ * the model's own spelling of the word, ` get` `Registration`, is out of reach when only `r` is
+ * re-spelled.
  */
-export function healingFor(tok: TokenizerLike, prefix: string): Healing | undefined {
+export type HealingSpan = 'word' | 'token';
+
+/**
+ * The healing for a prefix: its last token's text (or, for `span` `word`, the word it ends in),
+ * when that is a whole character sequence on the cursor's line (no newline, no partial UTF-8) and
+ * something remains before it. Undefined: no healing.
+ */
+export function healingFor(tok: TokenizerLike, prefix: string, span: HealingSpan = 'word'): Healing | undefined {
   if (prefix === '') return undefined;
   const ids = tok.encode(prefix.slice(-tailChars));
   const last = ids[ids.length - 1];
@@ -36,8 +55,27 @@ export function healingFor(tok: TokenizerLike, prefix: string): Healing | undefi
   const text = utf8.decode(bytes);
   if (bytes.length === 0 || text.includes('\n') || text.includes('\uFFFD') || !prefix.endsWith(text) || text.length >= prefix.length) return undefined;
   const before = prefix[prefix.length - text.length - 1];
-  return { text, bytes, indent: /^[ \t]+$/.test(text) && (before === '\n' || before === '\r') };
+  const one: Healing = { text, bytes, indent: /^[ \t]+$/.test(text) && (before === '\n' || before === '\r'), cuts: [] };
+  if (span === 'token' || !wordChunk.test(text)) return one;
+  let word = text;
+  /** Byte lengths of the prompt's tokens of the word, last first. */
+  const lengths = [bytes.length];
+  for (let i = ids.length - 2; i >= 0; i--) {
+    const b = tok.tokenBytes(ids[i] as number);
+    const longer = utf8.decode(b) + word;
+    if (b.length === 0 || !wordChunk.test(longer) || !prefix.endsWith(longer) || longer.length >= prefix.length) break;
+    word = longer;
+    lengths.push(b.length);
+  }
+  if (word === text) return one;
+  const cuts: number[] = [];
+  for (let i = lengths.length - 1, at = 0; i > 0; i--) cuts.push((at += lengths[i] as number));
+  return { text: word, bytes: utf8e.encode(word), indent: false, cuts };
 }
+
+/** One pre-tokenizer chunk that is a word (Qwen2 / GPT-4 style): a letter run, at most one other non-digit character before it. */
+const wordChunk = /^[^\r\n\p{L}\p{N}]?\p{L}+$/u;
+const utf8e = new TextEncoder();
 
 const isBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
 
@@ -65,8 +103,12 @@ export function healingMask(tok: TokenizerLike, healing: Healing): LogitsProcess
 }
 
 /**
- * The generated text must start by re-spelling the healed text; after that, anything. Usually one
- * token does it (its bytes start with the healed text). Whitespace may also be re-spelled over
+ * The generated text must start by re-spelling the healed text; after that, anything. One token
+ * may do it (its bytes start with the healed text). A healed word (HealingSpan `word`) may also be
+ * re-spelled over several tokens: first any number of the prompt's own tokens of it, then one that
+ * starts with the rest (` get` then `Registration` for ` get` `Re` `gist` `r`). Other splits (`.`
+ * `le` `n` for `.len`) are not allowed: they are spellings the tokenizer never produces, and a
+ * greedy step into one leads the model off its training distribution. Whitespace may also be re-spelled over
  * several tokens: the byte-level pre-tokenizer splits an indent before a word as "   " + " return",
  * so a prefix ending in a line's indentation ("{\n    ") ends in a run of spaces that training text
  * only had before a line break, and a single token starting with it is a longer indent
@@ -88,7 +130,7 @@ export class HealConstraint implements Constraint {
   /** Tokens advanced after the healed text was re-spelled. */
   private nAfter = 0;
   private readonly index: VocabIndex;
-  /** Whether the healed text may be re-spelled over several tokens (it is spaces and tabs only). */
+  /** Whether the healed text may be re-spelled over several tokens of any length (it is spaces and tabs only). */
   private readonly partial: boolean;
 
   constructor(
@@ -124,9 +166,10 @@ export class HealConstraint implements Constraint {
     return this.respellsPart(t, rest);
   }
 
-  /** Whether `t` re-spells a proper, non-empty part of `rest` (whitespace only). */
+  /** Whether `t` re-spells a proper, non-empty part of `rest`: any part of whitespace; a word up to one of its cuts. */
   private respellsPart(t: Uint8Array, rest: Uint8Array): boolean {
-    return this.partial && t.length > 0 && t.length < rest.length && startsWith(rest, t);
+    if (t.length === 0 || t.length >= rest.length || !startsWith(rest, t)) return false;
+    return this.partial || this.healing.cuts.includes(this.done + t.length);
   }
 
   mask(allowed: Uint8Array): boolean {
@@ -142,6 +185,7 @@ export class HealConstraint implements Constraint {
       if (this.allows(this.index.tokenBytes(id), rest)) allowed[id] = 1;
     }
     if (this.partial) for (let n = 1; n < rest.length; n++) for (const id of this.index.idsOf(rest.subarray(0, n))) allowed[id] = 1;
+    else for (const cut of this.healing.cuts) if (cut > this.done) for (const id of this.index.idsOf(rest.subarray(0, cut - this.done))) allowed[id] = 1;
     return true;
   }
 

@@ -1,6 +1,7 @@
-// Token healing through the completion service with the real model: the first generated token
-// re-spells the prefix's last token, the result is what follows it, and turning it off changes
-// completions (it is not a no-op).
+// Token healing through the completion service with the real model: the first generated tokens
+// re-spell the word at the cursor (span word, the default: the prompt's own tokens of it up to a
+// cut, then one token that starts with the rest) or the prefix's last token (span token); the
+// result is what follows; turning it off, or the span, changes completions (neither is a no-op).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { healingFor } from '../../server/context/heal';
@@ -10,25 +11,28 @@ import { firstText, goldenSettings, startService, type ServiceUnderTest } from '
 
 void describe('token healing through the completion service (real model)', () => {
   let on: ServiceUnderTest;
+  let onToken: ServiceUnderTest;
   let off: ServiceUnderTest;
   before(async () => {
     on = await startService((s) => { const g = goldenSettings(s); return { ...g, completion: { ...g.completion, tokenHealing: true } }; });
+    onToken = await startService((s) => { const g = goldenSettings(s); return { ...g, completion: { ...g.completion, tokenHealing: true, tokenHealingSpan: 'token' } }; });
     off = await startService(goldenSettings);
   });
   after(async () => {
     await on.service.shutdown();
+    await onToken.service.shutdown();
     await off.service.shutdown();
   });
 
-  void it('the first token re-spells the healed text; the completion is what follows it', async () => {
-    const tok = (await on.host.acquire())?.tokenizer;
+  void it('span token: the first token re-spells the healed text; the completion is what follows it', async () => {
+    const tok = (await onToken.host.acquire())?.tokenizer;
     assert.ok(tok);
     let nDiffer = 0;
     for (const [i, p] of midWordPrompts.entries()) {
       const request = midWordRequest(p, i, 'heal');
-      const h = healingFor(tok, p.prefix);
+      const h = healingFor(tok, p.prefix, 'token');
       assert.ok(h, p.prefix);
-      const r = await on.service.complete(request);
+      const r = await onToken.service.complete(request);
       const r0 = await off.service.complete(request);
       const text = firstText(r);
       const text0 = firstText(r0);
@@ -40,6 +44,38 @@ void describe('token healing through the completion service (real model)', () =>
       assert.ok(tok.decode(r.tokens).startsWith(h.text + text), JSON.stringify({ healed: h.text, text, all: tok.decode(r.tokens) }));
     }
     assert.ok(nDiffer > 0, 'healing changed at least one completion');
+  });
+
+  void it('span word: the word is re-spelled as the prompt spelled it up to a cut, then by one token; the completion is what follows it', async () => {
+    const tok = (await on.host.acquire())?.tokenizer;
+    assert.ok(tok);
+    const textOf = (id: number): string => tok.decode([id]);
+    let nDiffer = 0;
+    let nWords = 0;
+    for (const [i, p] of midWordPrompts.entries()) {
+      const request = midWordRequest(p, i, 'heal');
+      const h = healingFor(tok, p.prefix);
+      assert.ok(h, p.prefix);
+      nWords += h.cuts.length > 0 ? 1 : 0;
+      const r = await on.service.complete(request);
+      const rToken = await onToken.service.complete(request);
+      const text = firstText(r);
+      if (text !== firstText(rToken)) nDiffer++;
+      if (r.kind !== 'ok') continue;
+      assert.ok(tok.decode(r.tokens).startsWith(h.text + text), JSON.stringify({ healed: h.text, text, all: tok.decode(r.tokens) }));
+      // The re-spelling: whole pieces of the prompt's spelling, ending at a cut, then a token that covers the rest.
+      let done = 0;
+      let k = 0;
+      for (; done < h.text.length; k++) {
+        const t = textOf(r.tokens[k] as number);
+        if (t.startsWith(h.text.slice(done))) break;
+        done += t.length;
+        assert.ok(h.text.startsWith(t, done - t.length) && h.cuts.includes(new TextEncoder().encode(h.text.slice(0, done)).length), `${JSON.stringify(p.prefix)}: token ${k} ${JSON.stringify(t)} ends at no cut of ${JSON.stringify(h.text)}`);
+      }
+      assert.ok(k < r.tokens.length, 'a token finishes the word');
+    }
+    assert.ok(nWords >= 3, `${nWords} prompts end in a word of several tokens`);
+    assert.ok(nDiffer > 0, 'the span changed at least one completion');
   });
 
   void it('at a line\'s indentation the completion starts with code, not with more indentation', async () => {

@@ -8,9 +8,9 @@ const tok = realTokenizer();
 const textOf = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
 
 void describe('token healing', () => {
-  void it('the healed text is the prefix\'s last token, when it is text on the cursor\'s line', () => {
+  void it('span token: the healed text is the prefix\'s last token, when it is text on the cursor\'s line', () => {
     for (const prefix of ['const folders = workspace.workspaceFol', 'def read_li', 'x = foo(', '    return self.']) {
-      const h = healingFor(tok, prefix);
+      const h = healingFor(tok, prefix, 'token');
       assert.ok(h, prefix);
       const ids = tok.encode(prefix);
       assert.equal(h.text, textOf(ids[ids.length - 1] as number), prefix);
@@ -20,8 +20,77 @@ void describe('token healing', () => {
     for (const prefix of ['', 'x', 'foo()\n', 'const s = "\u{1F600}'.slice(0, -1)]) assert.equal(healingFor(tok, prefix), undefined, JSON.stringify(prefix));
   });
 
+  void it('span word (the default): the healed text is the word the cursor is in, with the prompt\'s token ends as cuts', () => {
+    const cases: [string, string][] = [
+      ['const folders = workspace.workspaceFol', '.workspaceFol'],
+      ['    r = this.getRegistr', '.getRegistr'],
+      ['def read_li', '_li'],
+      ['    getRegistr', ' getRegistr'],
+      ['const DEFAULT_TIMEO', '_TIMEO'],
+      // Not a word: the last token, as with span token.
+      ['x = foo(', '('],
+      ['total = 12', '2'],
+    ];
+    for (const [prefix, healed] of cases) {
+      const h = healingFor(tok, prefix);
+      assert.ok(h, prefix);
+      assert.equal(h.text, healed, prefix);
+      assert.equal(h.indent, false);
+      // The cuts are where the prompt's own tokens of the word end.
+      const ids = tok.encode(prefix);
+      const ends: number[] = [];
+      let at = new TextEncoder().encode(prefix).length;
+      for (let i = ids.length - 1; at > new TextEncoder().encode(prefix).length - h.bytes.length; i--) {
+        at -= tok.tokenBytes(ids[i] as number).length;
+        ends.unshift(at - (new TextEncoder().encode(prefix).length - h.bytes.length));
+      }
+      assert.deepEqual([0, ...h.cuts], ends, prefix);
+      if (healed.length > 2) assert.ok(h.cuts.length > 0, `${prefix}: the prompt spells ${JSON.stringify(healed)} in several tokens`);
+    }
+    // A word that is the whole prefix is not healed whole: its first token stays in the prompt.
+    assert.equal(healingFor(tok, 'getRegistr')?.text, 'getRegistr'.slice(textOf(tok.encode('getRegistr')[0] as number).length));
+  });
+
+  void it('a healed word is re-spelled as the prompt spelled it up to a cut, then by a token that starts with the rest', () => {
+    const h = healingFor(tok, '    r = this.getRegistr');
+    assert.ok(h && h.cuts.length >= 2);
+    const c = new HealConstraint(tok, h);
+    const allowedAt = (done: number): Set<number> => {
+      const rest = h.text.slice(done);
+      const ok = new Set<number>();
+      for (let id = 0; id < tok.vocabSize; id++) {
+        const t = textOf(id);
+        if (t.length > 0 && (t.startsWith(rest) || (t.length < rest.length && rest.startsWith(t) && h.cuts.includes(done + t.length)))) ok.add(id);
+      }
+      return ok;
+    };
+    let done = 0;
+    for (const cut of [...h.cuts]) {
+      const expected = allowedAt(done);
+      const mask = new Uint8Array(tok.vocabSize);
+      assert.ok(c.mask(mask));
+      for (let id = 0; id < tok.vocabSize; id++) {
+        assert.equal(mask[id] === 1, expected.has(id), `at ${done}: ${JSON.stringify(textOf(id))}`);
+        assert.equal(c.check(id), expected.has(id));
+      }
+      assert.equal(c.canStop(), false);
+      // Re-spell up to the next cut with the prompt's own token.
+      const piece = h.text.slice(done, cut);
+      const [id] = tok.encode(piece);
+      assert.ok(id !== undefined && textOf(id) === piece, piece);
+      c.advance(id);
+      done = cut;
+    }
+    // A split the prompt does not have is refused (`.` `g` for `.get`), a finishing token is allowed.
+    c.rollback(h.cuts.length);
+    assert.equal(c.check(tok.encode('.')[0] as number), tok.encode(h.text.slice(0, h.cuts[0]))[0] === tok.encode('.')[0]);
+    const last = h.text.slice(h.cuts[h.cuts.length - 1]);
+    for (const id of [tok.encode('ation')[0] as number]) assert.equal(c.check(id), false, 'text that does not re-spell the word');
+    assert.ok(last.length > 0);
+  });
+
   void it('the constraint: the first token must start with the healed text; then anything', () => {
-    const h = healingFor(tok, 'const folders = workspace.workspaceFol');
+    const h = healingFor(tok, 'const folders = workspace.workspaceFol', 'token');
     assert.ok(h);
     const c = new HealConstraint(tok, h);
     const allowed = new Uint8Array(tok.vocabSize);
@@ -99,7 +168,7 @@ void describe('token healing', () => {
 
   void it('healingMask (multi-draft first step) leaves exactly the tokens that start with the whole healed text', () => {
     for (const prefix of ['const folders = workspace.workspaceFol', 'x = 1;      ']) {
-      const h = healingFor(tok, prefix);
+      const h = healingFor(tok, prefix, 'token');
       assert.ok(h, prefix);
       const row = new Float32Array(tok.vocabSize);
       healingMask(tok, h).process(row, []);

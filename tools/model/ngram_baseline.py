@@ -68,18 +68,42 @@ class NGram:
         return self.unigram
 
 
-def complete_line(model, prefix, heal=False):
-    """Greedy rest of the line.  heal: token healing as far as a table of best next tokens allows —
-    back up over the prefix's last token and take the prediction there when it re-spells that
-    token (and more); otherwise complete from the whole prefix."""
+def is_word_chunk(text):
+    """One pre-tokenizer chunk that is a word (Specter's server/context/heal.ts): a letter run, at
+    most one other character before it that is not a digit or a line break."""
+    body = text[1:] if text and not text[0].isalpha() else text
+    if text and not text[0].isalpha() and (text[0].isnumeric() or text[0] in '\r\n'):
+        return False
+    return len(body) > 0 and body.isalpha()
+
+
+def complete_line(model, prefix, heal=None):
+    """Greedy rest of the line.  heal: token healing as far as a table of best next tokens allows.
+    'token': back up over the prefix's last token and take the prediction there when it re-spells
+    that token (and more); otherwise complete from the whole prefix. 'word' (Specter's default
+    span): back up over the tokens of the word the prefix ends in; at each of the prompt's token
+    ends, from the first, take the prediction there when it re-spells the rest of the word (and
+    more), go on to the next one when it is the prompt's own next token, and otherwise complete
+    from the whole prefix."""
     ids = tok.encode_ordinary(prefix)
     new = []
     cut = ''
-    if heal and ids:
-        last = tok.decode(ids[-1:])
-        t = model.predict(ids[:-1])
-        if t != tok.eos_id and tok.decode([t]).startswith(last):
-            ids, new, cut = ids[:-1], [t], last
+    k = 1 if heal is not None and ids else 0
+    if heal == 'word' and ids and is_word_chunk(tok.decode(ids[-1:])):
+        while k < len(ids) - 1 and is_word_chunk(tok.decode(ids[-k - 1:])):
+            k += 1
+    if k > 0:
+        n = len(ids) - k
+        word = tok.decode(ids[n:])
+        for j in range(k):
+            t = model.predict(ids[:n + j])
+            if t == tok.eos_id:
+                break
+            if tok.decode([t]).startswith(tok.decode(ids[n + j:])):
+                ids, new, cut = ids[:n], ids[n:n + j] + [t], word
+                break
+            if t != ids[n + j]:
+                break
     for _ in range(MAX_NEW):
         t = model.predict(ids + new)
         if t == tok.eos_id:
@@ -96,12 +120,14 @@ def main():
     model = NGram(s)
     print(f'built 4-gram tables from {len(s)} tokens in {time.time() - t0:.0f}s')
     tasks = [json.loads(l) for l in open(TASKS)]
-    exact = exact_ws = healed = 0
+    exact = exact_ws = healed = healed_word = 0
     by_lang = {}
     rows = []
     for t in tasks:
-        pred_h = complete_line(model, t['prefix'], heal=True)
+        pred_h = complete_line(model, t['prefix'], heal='token')
         healed += pred_h == t['target']
+        pred_w = complete_line(model, t['prefix'], heal='word')
+        healed_word += pred_w == t['target']
         pred = complete_line(model, t['prefix'])
         ok = pred == t['target']
         ok_ws = pred.strip() == t['target'].strip()
@@ -110,8 +136,9 @@ def main():
         b = by_lang.setdefault(t['language'], [0, 0])
         b[0] += ok; b[1] += 1
         rows.append({'id': t['id'], 'pred': pred, 'target': t['target'], 'exact': ok,
-                     'pred_healed': pred_h, 'exact_healed': pred_h == t['target']})
-    res = {'tasks': len(tasks), 'exact_match': exact / len(tasks), 'exact_match_healed': healed / len(tasks), 'exact_match_strip_ws': exact_ws / len(tasks),
+                     'pred_healed': pred_h, 'exact_healed': pred_h == t['target'],
+                     'pred_healed_word': pred_w, 'exact_healed_word': pred_w == t['target']})
+    res = {'tasks': len(tasks), 'exact_match': exact / len(tasks), 'exact_match_healed': healed / len(tasks), 'exact_match_healed_word': healed_word / len(tasks), 'exact_match_strip_ws': exact_ws / len(tasks),
            'by_language': {k: v[0] / v[1] for k, v in by_lang.items()}, 'train_tokens': int(len(s)), 'rows': rows}
     json.dump(res, open(os.path.join(HERE, 'work', 'ngram_results.json'), 'w'), indent=1)
     print(json.dumps({k: v for k, v in res.items() if k != 'rows'}, indent=1))
