@@ -163,6 +163,16 @@ export function allowsMultiline(prefix: string, policy: MultilinePolicy): boolea
   return blockOpenerEnd.test(line) && !commentLine.test(line);
 }
 
+/**
+ * `policy` decided on `prefix`'s cursor line: `always` or `never`. Token healing shortens the
+ * prefix the stopping criteria see, and a cursor line whose only word was healed away
+ * (`    DidChangeN` → `   `) would read as a blank line, where completions may span lines: the
+ * completion service decides on the document's line first.
+ */
+export function resolveMultiline(prefix: string, policy: MultilinePolicy): MultilinePolicy {
+  return allowsMultiline(prefix, policy) ? 'always' : 'never';
+}
+
 /** Ends the completion at its first newline unless `allowsMultiline`. */
 export function lineScope(o: CodeStopOptions & { multiline: MultilinePolicy }): StopCriterion {
   return firstLineOnly(!allowsMultiline(o.prefix, o.multiline));

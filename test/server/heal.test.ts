@@ -101,3 +101,39 @@ void describe('token healing through the completion service (real model)', () =>
     assert.ok(nText >= 2, 'most of these prompts get a completion');
   });
 });
+
+void describe('a healed word does not make the cursor line blank (real model)', () => {
+  // The cursor line's only word is healed away (`    DidChangeN` → `   `): the stopping rules
+  // read the healed prefix, where a blank line lets a completion span lines. Mid-line in the
+  // document, the completion keeps to the line.
+  const prefix = [
+    'var DidChangeWorkspaceFoldersNotification;',
+    '(function (DidChangeWorkspaceFoldersNotification) {',
+    "    DidChangeWorkspaceFoldersNotification.method = 'workspace/didChangeWorkspaceFolders';",
+    '    DidChangeWorkspaceFoldersNotification.messageDirection = messages_1.MessageDirection.clientToServer;',
+    '    DidChangeWorkspaceFoldersNotification.type = new messages_1.ProtocolNotificationType(DidChangeWorkspaceFoldersNotification.method);',
+    '})(DidChangeWorkspaceFoldersNotification || (exports.DidChangeWorkspaceFoldersNotification = DidChangeWorkspaceFoldersNotification = {}));',
+    'var WorkspaceFoldersRequest;',
+    '(function (WorkspaceFoldersRequest) {',
+    '    WorkspaceFoldersN',
+  ].join('\n');
+  const suffix = '\n})(WorkspaceFoldersRequest || (exports.WorkspaceFoldersRequest = WorkspaceFoldersRequest = {}));\n';
+  let sut: ServiceUnderTest;
+  before(async () => {
+    sut = await startService((s) => ({ ...s, completion: { ...s.completion, multiline: 'auto' } }));
+  });
+  after(async () => {
+    await sut.service.shutdown();
+  });
+
+  void it('the completion of a line whose only word is healed stays on that line', async () => {
+    const tok = (await sut.host.acquire())?.tokenizer;
+    assert.ok(tok);
+    assert.equal(healingFor(tok, prefix)?.text, ' WorkspaceFoldersN', 'the whole word is healed, leaving the indentation');
+    const r = await sut.service.complete({ uri: 'file:///w/wf.js', languageId: 'javascript', prefix, suffix });
+    assert.equal(r.kind, 'ok', JSON.stringify(r));
+    const text = firstText(r);
+    assert.ok(text.length > 0);
+    assert.ok(!text.includes('\n'), JSON.stringify(text));
+  });
+});

@@ -11,6 +11,7 @@ import {
   maxTokens,
   midLineSingleLine,
   repetitionLoop,
+  resolveMultiline,
   stopTokens,
   suffixDuplicate,
   timeCapAfterNewline,
@@ -164,6 +165,13 @@ describe('multiline policy', () => {
   it('always and never ignore the line', () => {
     assert.equal(allowsMultiline('  retu', 'always'), true);
     assert.equal(allowsMultiline('', 'never'), false);
+  });
+  it('resolveMultiline decides on the line it is given (the document\'s, before healing shortens it)', () => {
+    assert.equal(resolveMultiline('    WorkspaceFoldersN', 'auto'), 'never');
+    assert.equal(resolveMultiline('   ', 'auto'), 'always', 'what the healed prefix alone would say');
+    assert.equal(resolveMultiline('if (x) {\n  ', 'auto'), 'always');
+    assert.equal(resolveMultiline('    x', 'always'), 'always');
+    assert.equal(resolveMultiline('', 'never'), 'never');
   });
   it('one line: stops at the first newline and drops it', () => {
     assert.deepEqual(run([lineScope({ prefix: '  retu', suffix: '', multiline: 'auto' })], 'rn x;\n  }\n'), { text: 'rn x;', reason: 'single-line' });
