@@ -25,7 +25,7 @@ import {
 import { RequestGate } from './request-gate';
 import { parseSettings } from './settings';
 import { StatsBook } from './stats';
-import { makeStopCriteria, resolveMultiline, type MultilinePolicy } from './engine/stopping';
+import { makeStopCriteria, type MultilinePolicy } from './engine/stopping';
 import { CopySpecDrafter } from './engine/copyspec';
 import type { Drafter } from './engine/drafter';
 import { createDrafters } from './engine/speculation';
@@ -250,8 +250,6 @@ export class CompletionService {
         return text === undefined || (text === '' && healing !== undefined) ? { text: '', tokens: [] } : { text, tokens: x.tokens };
       };
       const promptIds = this.promptIds(model, { ...req, ...around });
-      // Whether the completion may span lines is the document's cursor line's to say, not the healed prefix's.
-      const multiline = resolveMultiline(guarded.text.prefix, c.multiline);
       const drafters = this.draftersFor(model, settings);
       const cache = contextCacheFor(model, c.contextCache, () => historyVotes(this.userCodeFor(model).index, request.uri));
       /**
@@ -273,7 +271,7 @@ export class CompletionService {
           maxTokens: c.maxTokens,
           sampling: { temperature: retry?.sample?.temperature ?? c.temperature, topP: c.topP },
           rng: createRng(retry?.sample?.seed ?? c.seed),
-          stops: makeStopCriteria({ prefix: around.prefix, suffix: around.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, stopLoops: c.stopLoops, signal }),
+          stops: makeStopCriteria({ prefix: around.prefix, healed: healing?.text ?? '', suffix: around.suffix, maxLines: c.maxLines, multiline: c.multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, stopLoops: c.stopLoops, signal }),
           signal,
         });
         const monitorTriggered = (monitor?.stats.nTriggers ?? 0) > 0;
@@ -461,14 +459,13 @@ export class CompletionService {
     // The prompt and the stops read the text kept for the prompt (guardInput); the parse check
     // reads the document, as for a single completion: its wide windows reach further.
     const text = { prefix: around.prefix.slice(0, around.prefix.length - nHeal), suffix: around.suffix };
-    const lines = resolveMultiline(around.prefix, multiline);
     const document = { prefix: request.prefix.slice(0, request.prefix.length - nHeal), suffix: request.suffix };
     const r = await completeDrafts(model, this.promptIds(model, { ...request, ...text }), k, {
       maxTokens: c.maxTokens,
       alpha: this.settings.drafts.alpha,
       ngram: this.userCodeFor(model).index,
       ...(healing === undefined ? {} : { firstStep: [healingMask(model.tokenizer, healing)] }),
-      stops: () => makeStopCriteria({ prefix: text.prefix, suffix: text.suffix, maxLines: c.maxLines, multiline: lines, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, stopLoops: c.stopLoops, signal }),
+      stops: () => makeStopCriteria({ prefix: text.prefix, healed: healing?.text ?? '', suffix: text.suffix, maxLines: c.maxLines, multiline, timeCapAfterNewlineMs: c.timeCapAfterNewlineMs, stopLoops: c.stopLoops, signal }),
       signal,
       ...(onProgress === undefined ? {} : { onProgress: (drafts) => onProgress(drafts.map((d) => ({ text: unhealText(healing, d.text) ?? '', done: d.done }))) }),
     });

@@ -86,11 +86,14 @@ function bracketBalance(text: string): number {
  *   completion line that ends with it is cut before it, unless the cut would leave one of the
  *   completion's own brackets open: `a, b)` before `)` → `a, b`; but `g(x)` before `)` stays;
  * - a whole completion line equal (ignoring trailing blanks) to the suffix's next non-blank line;
- *   line 0 is compared together with the text before the cursor.
+ *   line 0 only where the document's cursor line is blank up to the cursor (compared together with
+ *   that indentation): a line the user has begun may well be completed into a copy of the next one
+ *   (`V4UUID._random|` above `V4UUID._randomHex(),` in a list of them).
  * A line counts once it is finished: followed by a newline, or the last line when generation ends.
  */
 export function suffixDuplicate(o: CodeStopOptions): StopCriterion {
   const before = cursorLine(o.prefix);
+  const begun = cursorLine(documentPrefix(o)).trim() !== '';
   const newline = o.suffix.indexOf('\n');
   const restOfLine = (newline < 0 ? o.suffix : o.suffix.slice(0, newline)).trim();
   const nextLine = newline < 0 ? undefined : o.suffix.slice(newline + 1).split('\n').find((l) => l.trim() !== '')?.trimEnd();
@@ -108,7 +111,7 @@ export function suffixDuplicate(o: CodeStopOptions): StopCriterion {
         if (bracketBalance(text.slice(0, keepChars)) <= 0) return { reason: 'suffix-duplicate', keepChars };
       }
       const full = i === 0 ? before + current : current;
-      if (nextLine !== undefined && full.trimEnd() === nextLine) {
+      if (nextLine !== undefined && (i > 0 || !begun) && full.trimEnd() === nextLine) {
         return { reason: 'suffix-duplicate', keepChars: Math.max(0, lineStart - 1) };
       }
     }
@@ -163,24 +166,19 @@ export function allowsMultiline(prefix: string, policy: MultilinePolicy): boolea
   return blockOpenerEnd.test(line) && !commentLine.test(line);
 }
 
-/**
- * `policy` decided on `prefix`'s cursor line: `always` or `never`. Token healing shortens the
- * prefix the stopping criteria see, and a cursor line whose only word was healed away
- * (`    DidChangeN` → `   `) would read as a blank line, where completions may span lines: the
- * completion service decides on the document's line first.
- */
-export function resolveMultiline(prefix: string, policy: MultilinePolicy): MultilinePolicy {
-  return allowsMultiline(prefix, policy) ? 'always' : 'never';
+/** The document before the cursor: `prefix` and what healing moved out of it (CodeStopOptions.healed). */
+function documentPrefix(o: CodeStopOptions): string {
+  return o.prefix + (o.healed ?? '');
 }
 
-/** Ends the completion at its first newline unless `allowsMultiline`. */
+/** Ends the completion at its first newline unless `allowsMultiline` (on the document's line). */
 export function lineScope(o: CodeStopOptions & { multiline: MultilinePolicy }): StopCriterion {
-  return firstLineOnly(!allowsMultiline(o.prefix, o.multiline));
+  return firstLineOnly(!allowsMultiline(documentPrefix(o), o.multiline));
 }
 
 /** midLineSingleLine and lineScope as one criterion (makeStopCriteria's). */
 export function singleLine(o: CodeStopOptions & { multiline: MultilinePolicy }): StopCriterion {
-  return firstLineOnly(codeAfterCursor(o.suffix) || !allowsMultiline(o.prefix, o.multiline));
+  return firstLineOnly(codeAfterCursor(o.suffix) || !allowsMultiline(documentPrefix(o), o.multiline));
 }
 
 /** Drops whitespace-only lines at the end (an EOS after "\n    " would leave a blank line). */

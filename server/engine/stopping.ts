@@ -2,7 +2,7 @@
 // token with the text so far; the first decision wins and may trim the text (e.g. drop a line that
 // repeats the suffix). `finish` lets a criterion trim once more when generation ends for any other
 // reason (EOS right after a duplicated `)`). Criteria may keep state: build fresh ones per request.
-import { allowsMultiline, indentScope, lineScope, midLineSingleLine, resolveMultiline, singleLine, suffixDuplicate, trailingBlankLines, type MultilinePolicy } from './stopping-code';
+import { allowsMultiline, indentScope, lineScope, midLineSingleLine, singleLine, suffixDuplicate, trailingBlankLines, type MultilinePolicy } from './stopping-code';
 import { repetitionLoop } from './stopping-repeat';
 
 export type StopReason =
@@ -94,6 +94,14 @@ export interface CodeStopOptions {
   suffix: string;
   /** Columns per tab when comparing indentation. */
   tabSize?: number;
+  /**
+   * Text token healing moved from the end of the document's prefix into the completion, which
+   * re-spells it first (context/heal.ts): `prefix` + `healed` is the document before the cursor.
+   * Whether the completion may span lines and whether the cursor's line is blank are decided on
+   * the document's line: a line whose only word was healed away (`    DidChangeN` → `   `) is
+   * not blank. (indentScope reads `prefix`.)
+   */
+  healed?: string;
 }
 
 export interface StandardStopOptions extends CodeStopOptions {
@@ -126,7 +134,7 @@ export function makeStopCriteria(o: StandardStopOptions): StopCriterion[] {
   return criteria;
 }
 
-export { allowsMultiline, indentScope, lineScope, midLineSingleLine, repetitionLoop, resolveMultiline, suffixDuplicate, trailingBlankLines };
+export { allowsMultiline, indentScope, lineScope, midLineSingleLine, repetitionLoop, suffixDuplicate, trailingBlankLines };
 export type { MultilinePolicy };
 
 /** Runs the criteria in order; the first decision wins. */

@@ -11,7 +11,6 @@ import {
   maxTokens,
   midLineSingleLine,
   repetitionLoop,
-  resolveMultiline,
   stopTokens,
   suffixDuplicate,
   timeCapAfterNewline,
@@ -113,6 +112,7 @@ describe('no duplication of the suffix', () => {
     ['mid-line: no repetition', 'foo(', ')\n', 'a, b', 'a, b', 'end'],
     ['next line repeated after a new line', 'function f() {\n  ', '\n  return x;\n}\n', 'const x = 1;\n  return x;\n}', 'const x = 1;', 'suffix-duplicate'],
     ['first line equals the next suffix line (with cursor line text)', '  ', '\n  return x;\n', 'return x;\n', '', 'suffix-duplicate'],
+    ['a begun line completed into a copy of the next one stays (a list of equal lines)', '  V4UUID._random', '\n  V4UUID._randomHex(),\n', 'Hex(),', 'Hex(),', 'end'],
     ['cursor before `}`: completion ends with it', 'if (a) {\n  b();\n', '}\n', '  c();\n}', '  c();\n', 'end'],
     ['cursor before `}`: its own block is kept', 'if (a) {\n', '}\n', '  if (b) {\n    c();\n  }', '  if (b) {\n    c();\n  }', 'end'],
     ['cursor before `}`: repeated `}` line then more', 'if (a) {\n', '}\n', '  c();\n}\nd();', '  c();\n', 'suffix-duplicate'],
@@ -124,6 +124,11 @@ describe('no duplication of the suffix', () => {
   for (const [name, prefix, suffix, completion, expected, reason] of cases) {
     it(name, () => assert.deepEqual(run([suffixDuplicate({ prefix, suffix })], completion), { text: expected, reason }));
   }
+  it('a line begun with a word that healing moved into the completion is begun', () => {
+    const o = { prefix: '  ', suffix: '\n  return x;\n' };
+    assert.deepEqual(run([suffixDuplicate(o)], 'return x;\n'), { text: '', reason: 'suffix-duplicate' });
+    assert.deepEqual(run([suffixDuplicate({ ...o, healed: 'ret' })], 'return x;'), { text: 'return x;', reason: 'end' });
+  });
 });
 
 describe('mid-line: one line only', () => {
@@ -166,12 +171,13 @@ describe('multiline policy', () => {
     assert.equal(allowsMultiline('  retu', 'always'), true);
     assert.equal(allowsMultiline('', 'never'), false);
   });
-  it('resolveMultiline decides on the line it is given (the document\'s, before healing shortens it)', () => {
-    assert.equal(resolveMultiline('    WorkspaceFoldersN', 'auto'), 'never');
-    assert.equal(resolveMultiline('   ', 'auto'), 'always', 'what the healed prefix alone would say');
-    assert.equal(resolveMultiline('if (x) {\n  ', 'auto'), 'always');
-    assert.equal(resolveMultiline('    x', 'always'), 'always');
-    assert.equal(resolveMultiline('', 'never'), 'never');
+  it('healed text counts as the cursor line\'s (a line whose only word was healed is not blank)', () => {
+    // The prefix as healing left it: `    WorkspaceFoldersN` with ` WorkspaceFoldersN` moved into the completion.
+    const o = { prefix: 'x = 1\n   ', suffix: '\n', multiline: 'auto' as const };
+    const text = ' WorkspaceFoldersNotification = {};\n   next();';
+    assert.deepEqual(run([lineScope({ ...o, healed: ' WorkspaceFoldersN' })], text), { text: ' WorkspaceFoldersNotification = {};', reason: 'single-line' });
+    assert.deepEqual(run(makeStopCriteria({ ...o, healed: ' WorkspaceFoldersN', maxLines: 8, timeCapAfterNewlineMs: 1e9 }), text), { text: ' WorkspaceFoldersNotification = {};', reason: 'single-line' });
+    assert.deepEqual(run([lineScope(o)], text), { text, reason: 'end' }, 'without it the line reads as blank');
   });
   it('one line: stops at the first newline and drops it', () => {
     assert.deepEqual(run([lineScope({ prefix: '  retu', suffix: '', multiline: 'auto' })], 'rn x;\n  }\n'), { text: 'rn x;', reason: 'single-line' });
