@@ -60,7 +60,7 @@ export function healingFor(tok: TokenizerLike, prefix: string, span: HealingSpan
   let word = text;
   /** Byte lengths of the prompt's tokens of the word, last first. */
   const lengths = [bytes.length];
-  for (let i = ids.length - 2; i >= 0; i--) {
+  for (let i = ids.length - 2; i >= 0 && lengths.length < maxWordTokens; i--) {
     const b = tok.tokenBytes(ids[i] as number);
     const longer = utf8.decode(b) + word;
     if (b.length === 0 || !wordChunk.test(longer) || !prefix.endsWith(longer) || longer.length >= prefix.length) break;
@@ -72,6 +72,13 @@ export function healingFor(tok: TokenizerLike, prefix: string, span: HealingSpan
   for (let i = lengths.length - 1, at = 0; i > 0; i--) cuts.push((at += lengths[i] as number));
   return { text: word, bytes: utf8e.encode(word), indent: false, cuts };
 }
+
+/**
+ * Most tokens of a word healing backs up over: each is decoded again (a step of its own unless a
+ * drafter proposes it), so a long run of letters (a base64 literal) would cost dozens of steps on a
+ * large model. Past this, its last tokens only.
+ */
+const maxWordTokens = 8;
 
 /** One pre-tokenizer chunk that is a word (Qwen2 / GPT-4 style): a letter run, at most one other non-digit character before it. */
 const wordChunk = /^[^\r\n\p{L}\p{N}]?\p{L}+$/u;

@@ -47,6 +47,12 @@ void describe('token healing', () => {
       assert.deepEqual([0, ...h.cuts], ends, prefix);
       if (healed.length > 2) assert.ok(h.cuts.length > 0, `${prefix}: the prompt spells ${JSON.stringify(healed)} in several tokens`);
     }
+    // A long letter run (a base64 literal) heals its last 8 tokens only.
+    const blob = 'const data = "' + 'QmFzZTY0IGVuY29kZWQgdGV4dCB0aGF0IGlzIGxvbmcgZW5vdWdo'.replace(/[0-9]/g, 'x');
+    const long = healingFor(tok, blob);
+    assert.ok(long);
+    assert.equal(long.cuts.length, 7, `${JSON.stringify(long.text)}: 8 tokens`);
+    assert.ok(blob.endsWith(long.text) && long.text.length < blob.length - 'const data = "'.length);
     // A word that is the whole prefix is not healed whole: its first token stays in the prompt.
     assert.equal(healingFor(tok, 'getRegistr')?.text, 'getRegistr'.slice(textOf(tok.encode('getRegistr')[0] as number).length));
   });
