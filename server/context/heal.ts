@@ -2,9 +2,11 @@
 // rarely saw there ("Works" + "pa" for "WorkspaceFolders"), and the completion has to start from
 // that odd boundary. Healing backs the prompt up over the word the cursor is in (or its last
 // token: HealingSpan) and makes the first generated tokens re-spell it: the prefix loses that
-// text, the completion must start with it (HealConstraint), and the service strips it again. Everything that reads the text before the
-// cursor (constraints, monitor, stopping rules, parse check) sees the shortened prefix, so the
-// re-spelled text is theirs to judge like any other generated text.
+// text, the completion must start with it (HealConstraint), and the service strips it again.
+// Everything that reads the text before the cursor (constraints, monitor, stopping rules, parse
+// check) sees the shortened prefix, so the re-spelled text is theirs to judge like any other
+// generated text; the stopping rules also get the healed text, to judge the cursor's line as the
+// document has it (CodeStopOptions.healed).
 import type { TokenizerLike } from '../engine/model';
 import type { Constraint } from '../engine/constraint';
 import type { LogitsProcessor } from '../engine/processors';
@@ -32,8 +34,8 @@ export interface Healing {
 /**
  * How much of the prefix healing moves into the completion. `token`: its last token. `word`: the
  * word the cursor is in, as the pre-tokenizer cuts it (a letter run and at most one character
- * before it, e.g. ` getRegistr` or `.workspaceFol`), over as many tokens as the prefix spelled it
- * in; a prefix that ends in anything else heals its last token. Byte-level BPE never merges across
+ * before it, e.g. ` getRegistr` or `.workspaceFol`), over the tokens the prefix spelled it in (at
+ * most maxWordTokens, the last ones); a prefix that ends in anything else heals its last token. Byte-level BPE never merges across
  * such a chunk's edges but may spell its start oddly: `getRegistr` is ` get` `Re` `gist` `r`, and
  * the model's own spelling of the word, ` get` `Registration`, is out of reach when only `r` is
  * re-spelled.
@@ -70,7 +72,7 @@ export function healingFor(tok: TokenizerLike, prefix: string, span: HealingSpan
   if (word === text) return one;
   const cuts: number[] = [];
   for (let i = lengths.length - 1, at = 0; i > 0; i--) cuts.push((at += lengths[i] as number));
-  return { text: word, bytes: utf8e.encode(word), indent: false, cuts };
+  return { text: word, bytes: encoder.encode(word), indent: false, cuts };
 }
 
 /**
@@ -82,7 +84,7 @@ const maxWordTokens = 8;
 
 /** One pre-tokenizer chunk that is a word (Qwen2 / GPT-4 style): a letter run, at most one other non-digit character before it. */
 const wordChunk = /^[^\r\n\p{L}\p{N}]?\p{L}+$/u;
-const utf8e = new TextEncoder();
+const encoder = new TextEncoder();
 
 const isBlank = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
 
@@ -115,11 +117,11 @@ export function healingMask(tok: TokenizerLike, healing: Healing): LogitsProcess
  * re-spelled over several tokens: first any number of the prompt's own tokens of it, then one that
  * starts with the rest (` get` then `Registration` for ` get` `Re` `gist` `r`). Other splits (`.`
  * `le` `n` for `.len`) are not allowed: they are spellings the tokenizer never produces, and a
- * greedy step into one leads the model off its training distribution. Whitespace may also be re-spelled over
- * several tokens: the byte-level pre-tokenizer splits an indent before a word as "   " + " return",
- * so a prefix ending in a line's indentation ("{\n    ") ends in a run of spaces that training text
- * only had before a line break, and a single token starting with it is a longer indent
- * ("       " + " return": four spaces too many). Tokens that are a proper prefix of the whitespace
+ * greedy step into one leads the model off its training distribution. Whitespace may also be
+ * re-spelled over several tokens: the byte-level pre-tokenizer splits an indent before a word as
+ * "   " + " return", so a prefix ending in a line's indentation ("{\n    ") ends in a run of spaces
+ * that training text only had before a line break, and a single token starting with it is a
+ * longer indent ("       " + " return": four spaces too many). Tokens that are a proper prefix of the whitespace
  * still to re-spell are allowed too, so the model can write "   " and then " return".
  *
  * When the healed text is the line's whole indentation, the re-spelled text must also stop there:
