@@ -70,6 +70,9 @@ def main():
             ids = [t for t in tasks if seen[t['id']] == flag]
             em = sum(res.get(t['id'], '').split('\n')[0].rstrip() == t['target'].rstrip() for t in ids)
             print(f'exact match ({os.path.relpath(a.results, ROOT)}), {name}: {em} / {len(ids)} ({em / max(1, len(ids)):.1%})')
+        ids = [t for t in tasks if t['path'] not in dup_paths]
+        em = sum(res.get(t['id'], '').split('\n')[0].rstrip() == t['target'].rstrip() for t in ids)
+        print(f'exact match ({os.path.relpath(a.results, ROOT)}), without the tasks from byte-identical documents: {em} / {len(ids)} ({em / max(1, len(ids)):.1%})')
 
     train_text = '\x00'.join(d['text'] for d in train)
     c, h = retrieval_hits(train_text, tasks)
