@@ -32,6 +32,8 @@ const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';
 const stopLoops = arg('--stop-loops') !== 'off';
 /** specter.completion.contextCache (default: auto, the setting's default). */
 const contextCache = ((v) => (v === 'on' || v === 'off' ? v : 'auto'))(arg('--context-cache'));
+/** specter.completion.tokenHealingSpan (default: word, the setting's default). */
+const healingSpan = arg('--healing') === 'token' ? 'token' : 'word';
 /** Only this case (1-based, as numbered by --verbose), shown with its text around the cursor. */
 const onlyCase = arg('--case') === undefined ? undefined : Number(arg('--case'));
 
@@ -166,7 +168,7 @@ const variantSettings: Record<Variant, { mode: SpecterSettings['constraints']['m
 async function main(): Promise<void> {
   const { service, host } = await startService((st) => ({
     ...st,
-    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9, stopLoops, contextCache },
+    completion: { ...st.completion, timeCapAfterNewlineMs: 1e9, stopLoops, contextCache, tokenHealingSpan: healingSpan },
     monitor: { ...st.monitor, enabled: false },
     drafts: { ...st.drafts, count: 1 },
   }));
@@ -281,6 +283,7 @@ async function main(): Promise<void> {
     parseRetries: { setting: parseRetries ?? 'default', trigger, completionsDecodedAgain: nRetried },
     stopLoops,
     contextCache,
+    tokenHealingSpan: healingSpan,
     // Timings vary with the machine's load; compare runs made back to back.
     completionMs: { all: spread(tCheckMs), decodedAgain: spread(tRetriedMs) },
   };
