@@ -40,7 +40,7 @@ import { createConstraints, prepareConstraints } from './grammar/index';
 import { checkCompletion, cutBack, ParseChecker, tokenEnds, type ParseCheckResult } from './grammar/parse-check';
 import { BanConstraint, type Ban } from './engine/constraints/ban';
 import { typeCheck, type ErrorsOf } from './monitor/type-check';
-import { HealConstraint, healingFor, healingMask, unhealText } from './context/heal';
+import { HealConstraint, healingFor, healingMask, oneTokenHealing, unhealText } from './context/heal';
 import { intersect, type Constraint } from './engine/constraint';
 import { contextCache, defaultContextCache, historyVotes, type HistoryVotes } from './engine/context-cache';
 import type { LogitsProcessor } from './engine/processors';
@@ -453,8 +453,8 @@ export class CompletionService {
   ): Promise<DraftsResult> {
     const c = this.settings.completion;
     // The first step alone is constrained here (healingMask): one token must re-spell the healed text.
-    const found = c.tokenHealing ? healingFor(model.tokenizer, around.prefix, 'token') : undefined;
-    const healing = found?.indent === true ? undefined : found;
+    const found = c.tokenHealing ? healingFor(model.tokenizer, around.prefix, c.tokenHealingSpan) : undefined;
+    const healing = found === undefined || found.indent ? undefined : oneTokenHealing(model.tokenizer, found);
     const nHeal = healing?.text.length ?? 0;
     // The prompt and the stops read the text kept for the prompt (guardInput); the parse check
     // reads the document, as for a single completion: its wide windows reach further.

@@ -76,6 +76,25 @@ export function healingFor(tok: TokenizerLike, prefix: string, span: HealingSpan
 }
 
 /**
+ * A healing that one token can re-spell, for multi-draft completions (only their first step is
+ * constrained: healingMask). A word becomes its longest tail that starts at one of its cuts (or at
+ * its start) and that some token of the vocabulary starts with (`Registr` of ` getRegistr`:
+ * `Registration`); other healings are returned as they are.
+ */
+export function oneTokenHealing(tok: TokenizerLike, healing: Healing): Healing {
+  if (healing.cuts.length === 0) return healing;
+  const index = VocabIndex.of(tok);
+  for (const start of [0, ...healing.cuts]) {
+    const bytes = healing.bytes.slice(start);
+    const [lo, hi] = index.prefixRange(bytes);
+    if (hi > lo) return { text: utf8.decode(bytes), bytes, indent: false, cuts: [] };
+  }
+  // The last piece is a token itself: it always re-spells.
+  const bytes = healing.bytes.slice(healing.cuts[healing.cuts.length - 1]);
+  return { text: utf8.decode(bytes), bytes, indent: false, cuts: [] };
+}
+
+/**
  * Most tokens of a word healing backs up over: each is decoded again (a step of its own unless a
  * drafter proposes it), so a long run of letters (a base64 literal) would cost dozens of steps on a
  * large model. Past this, its last tokens only.

@@ -3,7 +3,7 @@
 // healing changes the drafts (it is not a no-op).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { healingFor } from '../../server/context/heal';
+import { healingFor, oneTokenHealing } from '../../server/context/heal';
 import { midWordPrompts, midWordRequest } from './heal-prompts';
 import { startService, type ServiceUnderTest } from './service-helpers';
 
@@ -32,8 +32,10 @@ void describe('token healing in multi-draft completions (real model)', () => {
     let nOk = 0;
     for (const [i, p] of midWordPrompts.entries()) {
       const request = midWordRequest(p, i, 'dh');
-      // Drafts heal the last token only (their first step alone is constrained).
-      const h = healingFor(tok, p.prefix, 'token');
+      // Drafts heal what one token can re-spell (their first step alone is constrained).
+      const word = healingFor(tok, p.prefix);
+      assert.ok(word, p.prefix);
+      const h = oneTokenHealing(tok, word);
       assert.ok(h && !h.indent, p.prefix);
       const r = await on.service.complete(request);
       const r0 = await off.service.complete(request);

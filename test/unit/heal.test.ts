@@ -1,7 +1,7 @@
 // Token healing (server/context/heal.ts) over the embedded model's real tokenizer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HealConstraint, healingFor, healingMask } from '../../server/context/heal';
+import { HealConstraint, healingFor, healingMask, oneTokenHealing } from '../../server/context/heal';
 import { realTokenizer } from '../fixtures/monitor/docs';
 
 const tok = realTokenizer();
@@ -170,6 +170,30 @@ void describe('token healing', () => {
     assert.ok(longer !== undefined && textOf(longer).startsWith(h.text) && textOf(longer).length > h.text.length);
     assert.equal(c.check(longer), true);
     assert.equal(c.check(tok.encode(' ')[0] as number), true);
+  });
+
+  void it('oneTokenHealing (multi-draft): the longest tail of a word, from one of its cuts, that some token starts with', () => {
+    const h = healingFor(tok, '    r = this.getRegistr');
+    assert.ok(h && h.cuts.length > 0);
+    const one = oneTokenHealing(tok, h);
+    assert.deepEqual(one.cuts, []);
+    assert.ok(h.text.endsWith(one.text) && one.text.length < h.text.length, one.text);
+    const startsWithIt = (text: string): boolean => {
+      for (let id = 0; id < tok.vocabSize; id++) if (tok.tokenBytes(id).length > 0 && textOf(id).startsWith(text)) return true;
+      return false;
+    };
+    assert.ok(startsWithIt(one.text), `a token starts with ${JSON.stringify(one.text)}`);
+    // No longer tail from a cut (or the whole word) has a token that starts with it.
+    const bytes = new TextDecoder();
+    for (const start of [0, ...h.cuts]) {
+      const tail = bytes.decode(h.bytes.slice(start));
+      if (tail.length > one.text.length) assert.equal(startsWithIt(tail), false, tail);
+    }
+    assert.equal(one.text, 'Registr', 'the model spells the word ` get` `Registration`');
+    // Healings of one token come back unchanged.
+    const single = healingFor(tok, 'x = foo(');
+    assert.ok(single);
+    assert.equal(oneTokenHealing(tok, single), single);
   });
 
   void it('healingMask (multi-draft first step) leaves exactly the tokens that start with the whole healed text', () => {
