@@ -238,13 +238,14 @@ export class CompletionService {
         if (r.kind !== 'ok') return r.kind === 'cancelled' ? this.cancelled() : { kind: 'empty', reason: r.kind === 'empty' ? r.reason : r.message };
         return { kind: 'ok', texts: r.texts, tokens: r.drafts[0]?.tokens ?? [], stats: this.recordDrafts(r.stats) };
       }
-      // Token healing (context/heal.ts): the prefix's last token moves into the completion, which
-      // must start by re-spelling it; every step below sees the shortened prefix, and the healed
-      // text is stripped from the result.
+      // Token healing (context/heal.ts): the word at the cursor (or the prefix's last token) moves
+      // into the completion, which must start by re-spelling it; every step below sees the
+      // shortened prefix (the stopping rules also the healed text), and the healed text is
+      // stripped from the result.
       const healing = c.tokenHealing ? healingFor(model.tokenizer, guarded.text.prefix, c.tokenHealingSpan) : undefined;
       const nHeal = healing?.text.length ?? 0;
-      const req = nHeal === 0 ? request : { ...request, prefix: request.prefix.slice(0, request.prefix.length - nHeal) };
-      const around = nHeal === 0 ? guarded.text : { prefix: guarded.text.prefix.slice(0, guarded.text.prefix.length - nHeal), suffix: guarded.text.suffix };
+      const req = beforeHealed(request, nHeal);
+      const around = beforeHealed(guarded.text, nHeal);
       const unheal = (x: { text: string; tokens: number[] }): { text: string; tokens: number[] } => {
         const text = unhealText(healing, x.text);
         return text === undefined || (text === '' && healing !== undefined) ? { text: '', tokens: [] } : { text, tokens: x.tokens };
@@ -458,8 +459,8 @@ export class CompletionService {
     const nHeal = healing?.text.length ?? 0;
     // The prompt and the stops read the text kept for the prompt (guardInput); the parse check
     // reads the document, as for a single completion: its wide windows reach further.
-    const text = { prefix: around.prefix.slice(0, around.prefix.length - nHeal), suffix: around.suffix };
-    const document = { prefix: request.prefix.slice(0, request.prefix.length - nHeal), suffix: request.suffix };
+    const text = beforeHealed(around, nHeal);
+    const document = beforeHealed(request, nHeal);
     const r = await completeDrafts(model, this.promptIds(model, { ...request, ...text }), k, {
       maxTokens: c.maxTokens,
       alpha: this.settings.drafts.alpha,
@@ -777,6 +778,11 @@ function filePath(uri: string): string {
 }
 
 /** The token of a completion right after the place the parse check cut it back to (none when it was not cut). */
+/** `t` with the last `nHeal` characters of its prefix (what token healing moved into the completion) removed. */
+function beforeHealed<T extends { prefix: string }>(t: T, nHeal: number): T {
+  return nHeal === 0 ? t : { ...t, prefix: t.prefix.slice(0, t.prefix.length - nHeal) };
+}
+
 function banAfterParseErrors(a: Extract<Attempt, { done: true }>, tokenizer: LoadedModel['tokenizer']): Ban | undefined {
   const p = a.parsed.parse;
   if (p === undefined || p.keepChars >= a.outcome.text.length) return undefined;

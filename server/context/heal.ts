@@ -35,10 +35,10 @@ export interface Healing {
  * How much of the prefix healing moves into the completion. `token`: its last token. `word`: the
  * word the cursor is in, as the pre-tokenizer cuts it (a letter run and at most one character
  * before it, e.g. ` getRegistr` or `.workspaceFol`), over the tokens the prefix spelled it in (at
- * most maxWordTokens, the last ones); a prefix that ends in anything else heals its last token. Byte-level BPE never merges across
- * such a chunk's edges but may spell its start oddly: `getRegistr` is ` get` `Re` `gist` `r`, and
- * the model's own spelling of the word, ` get` `Registration`, is out of reach when only `r` is
- * re-spelled.
+ * most maxWordTokens, the last ones); a prefix that ends in anything else heals its last token.
+ * Byte-level BPE never merges across such a chunk's edges but may spell its start oddly:
+ * `getRegistr` is ` get` `Re` `gist` `r`, and the model's own spelling of the word, ` get`
+ * `Registration`, is out of reach when only `r` is re-spelled.
  */
 export type HealingSpan = 'word' | 'token';
 
@@ -82,15 +82,15 @@ export function healingFor(tok: TokenizerLike, prefix: string, span: HealingSpan
  * `Registration`); other healings are returned as they are.
  */
 export function oneTokenHealing(tok: TokenizerLike, healing: Healing): Healing {
-  if (healing.cuts.length === 0) return healing;
+  const last = healing.cuts[healing.cuts.length - 1];
+  if (last === undefined) return healing;
   const index = VocabIndex.of(tok);
-  for (const start of [0, ...healing.cuts]) {
-    const bytes = healing.bytes.slice(start);
-    const [lo, hi] = index.prefixRange(bytes);
-    if (hi > lo) return { text: utf8.decode(bytes), bytes, indent: false, cuts: [] };
-  }
-  // The last piece is a token itself: it always re-spells.
-  const bytes = healing.bytes.slice(healing.cuts[healing.cuts.length - 1]);
+  const startsSomeToken = (start: number): boolean => {
+    const [lo, hi] = index.prefixRange(healing.bytes.subarray(start));
+    return hi > lo;
+  };
+  // The last piece is one of the prompt's tokens, so some start always qualifies.
+  const bytes = healing.bytes.slice([0, ...healing.cuts].find(startsSomeToken) ?? last);
   return { text: utf8.decode(bytes), bytes, indent: false, cuts: [] };
 }
 
@@ -140,8 +140,9 @@ export function healingMask(tok: TokenizerLike, healing: Healing): LogitsProcess
  * re-spelled over several tokens: the byte-level pre-tokenizer splits an indent before a word as
  * "   " + " return", so a prefix ending in a line's indentation ("{\n    ") ends in a run of spaces
  * that training text only had before a line break, and a single token starting with it is a
- * longer indent ("       " + " return": four spaces too many). Tokens that are a proper prefix of the whitespace
- * still to re-spell are allowed too, so the model can write "   " and then " return".
+ * longer indent ("       " + " return": four spaces too many). Tokens that are a proper prefix of
+ * the whitespace still to re-spell are allowed too, so the model can write "   " and then
+ * " return".
  *
  * When the healed text is the line's whole indentation, the re-spelled text must also stop there:
  * no space or tab may follow it. The cursor sits where the editor (or the user) put the line's
