@@ -23,7 +23,7 @@ export interface ContextCacheOptions {
   growth: number;
 }
 
-export const defaultContextCache: ContextCacheOptions = { minN: 2, maxN: 8, weight: 0.8, growth: 2 };
+export const defaultContextCache: ContextCacheOptions = { minN: 2, maxN: 8, weight: 0.7, growth: 3 };
 
 /** λ for a longest match of n tokens: `weight` · (n − minN + 1) / (maxN − minN + 1). */
 export function weightAt(options: ContextCacheOptions, n: number): number {

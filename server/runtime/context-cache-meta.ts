@@ -1,5 +1,5 @@
 // The model directory's request for the context cache (engine/context-cache.ts): config.json
-// "specter": {"context_cache": {"min_n": 2, "max_n": 8, "weight": 0.8, "growth": 2}}. Absent: the
+// "specter": {"context_cache": {"min_n": 2, "max_n": 8, "weight": 0.7, "growth": 3}}. Absent: the
 // model does not ask for it. Malformed: a warning that says what is wrong, and no cache.
 import type { ContextCacheOptions } from '../engine/context-cache';
 import type { Json } from './model-dir';

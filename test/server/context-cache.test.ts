@@ -56,8 +56,8 @@ describe('context cache with the embedded model', () => {
 
   it('the model directory asks for it (config.json specter.context_cache) and the load log says so', async () => {
     const model = await auto.host.acquire();
-    assert.deepEqual(model?.contextCache, { minN: 2, maxN: 8, weight: 0.8, growth: 2 });
-    assert.ok(auto.logs.some((l) => l.includes('context cache 2–8 tokens λ ≤ 0.8')), auto.logs.join('\n'));
+    assert.deepEqual(model?.contextCache, { minN: 2, maxN: 8, weight: 0.7, growth: 3 });
+    assert.ok(auto.logs.some((l) => l.includes('context cache 2–8 tokens λ ≤ 0.7')), auto.logs.join('\n'));
   });
 
   it('on a repeated block the completion continues the copy; with the cache off the model mostly does not', async (t) => {

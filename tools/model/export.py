@@ -153,7 +153,7 @@ def export_to(model, ck, OUT):
             # The model cannot copy from its context (MODEL_CARD, in-context copying): Specter mixes in
             # what the context votes for (README, "Context cache"; weights tuned on
             # bench/tasks/make-dev-tasks.ts tasks, not on the benchmark's).
-            'context_cache': {'min_n': 2, 'max_n': 8, 'weight': 0.8, 'growth': 2},
+            'context_cache': {'min_n': 2, 'max_n': 8, 'weight': 0.7, 'growth': 3},
             'embedding_table': {'file': 'model.safetensors', 'tensor': 'model.embed_tokens.weight'},
             'training': {'steps': st.get('step'), 'tokens_seen': st.get('tokens'), 'train_minutes': round(st.get('elapsed', 0) / 60, 1)},
         },
