@@ -5,7 +5,9 @@
 // VS Code uses) and parse errors that start on the lines the completion touches are counted. By
 // default (`relative`) a completion that has more of them than no completion at all is cut back
 // to the longest token end with the fewest — possibly to nothing; `strict` shows a completion only
-// where its lines parse. A completion that leaves its lines clean is never changed.
+// where its lines parse. A completion that leaves its lines clean is changed only when dropping
+// some of its last lines mends errors above them that the window has either way (a cut mid-block
+// whose suffix needs the block the completion wrote and then left).
 //
 // The parsed text is a window of the code around the cursor (about 4,000 characters before it, from
 // a line the syntax lexer sees in code, and 1,000 after; it may start inside a function and carry
@@ -165,7 +167,8 @@ export class ParseChecker {
    *   no such error;
    * - `relative`: the whole completion when it has no more errors than no completion at all;
    *   otherwise the longest cut with the fewest (possibly nothing).
-   * A completion with no such error is never changed. Synchronous (a parse takes milliseconds);
+   * A completion with no such error is kept, or cut at one of its line ends where that leaves fewer
+   * errors elsewhere (confirmed on `wide`) and its lines still clean. Synchronous (a parse takes milliseconds);
    * shorter candidates are tried, longest first, until `budgetMs`.
    */
   check(parser: Parser, input: ParseCheckInput, mode: ParseCheckMode = 'relative'): ParseCheckResult {
@@ -187,8 +190,11 @@ export class ParseChecker {
     const wide = input.wide !== undefined && (input.wide.before.length > input.before.length || input.wide.after.length > input.after.length) ? input.wide : undefined;
     let elsewhereWithout: number | undefined;
     let wideElsewhereWithout: number | undefined;
+    /** Errors elsewhere in the narrow window with the completion's first n characters, by n. */
+    const elsewhereAt = new Map<number, number>();
     const errors = (n: number): number => {
       const [onLines, elsewhere] = split(input.before, input.after, n);
+      elsewhereAt.set(n, elsewhere);
       if (elsewhere === 0) return onLines;
       elsewhereWithout ??= split(input.before, input.after, 0)[1];
       if (elsewhere <= elsewhereWithout || wide === undefined) return onLines + Math.max(0, elsewhere - elsewhereWithout);
@@ -198,12 +204,37 @@ export class ParseChecker {
     const full = input.text.length;
     const errorsFull = errors(full);
     const done = (keepChars: number, errorsKept: number, errorsWithout: number): ParseCheckResult => ({ keepChars, errorsWithout, errorsFull, errorsKept, nParses, tMs: performance.now() - t0 });
-    if (errorsFull === 0) return done(full, 0, NaN);
+    const candidates = [...new Set(input.boundaries)].filter((b) => b > 0 && b < full).sort((a, b) => b - a);
+    if (errorsFull === 0) {
+      // The completion's lines are clean, but the window may still have errors that start above
+      // them, no more than without it: an enclosing `for` that the code after the cursor no longer
+      // fits (a cut mid-block: the suffix's `else:` needs an `if` the completion wrote and then
+      // left). Dropping the completion's last lines may mend that: of the cuts at its line ends,
+      // the longest whose lines are clean and that leaves the fewest such errors is kept. A
+      // window's own errors shift with what is parsed after its start, so a cut is taken only
+      // when the wide windows, when there are any, agree.
+      let best = full;
+      let fewest = elsewhereAt.get(full) ?? 0;
+      const wideAll = (n: number): number => split(wide?.before ?? '', wide?.after ?? '', n).reduce((a, b) => a + b, 0);
+      let wideBest: number | undefined;
+      for (const b of candidates) {
+        if (fewest === 0 || performance.now() - t0 > budget) break;
+        if (input.text[b] !== '\n' || errors(b) !== 0 || (elsewhereAt.get(b) ?? 0) >= fewest) continue;
+        if (wide !== undefined) {
+          wideBest ??= wideAll(best);
+          const w = wideAll(b);
+          if (w >= wideBest) continue;
+          wideBest = w;
+        }
+        best = b;
+        fewest = elsewhereAt.get(b) ?? 0;
+      }
+      return done(best, 0, NaN);
+    }
     const errorsWithout = errors(0);
     if (mode === 'relative' && errorsFull <= errorsWithout) return done(full, errorsFull, errorsWithout);
     let best = 0;
     let bestErrors = errorsWithout;
-    const candidates = [...new Set(input.boundaries)].filter((b) => b > 0 && b < full).sort((a, b) => b - a);
     for (const b of candidates) {
       if (performance.now() - t0 > budget) break;
       const e = errors(b);

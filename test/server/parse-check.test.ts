@@ -64,7 +64,7 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     });
   }
 
-  it('never changes a completion whose lines parse, even where the window has errors of its own', async () => {
+  it('never changes a one-line completion whose line parses, even where the window has errors of its own', async () => {
     const parser = await checker.load('typescript');
     assert.ok(parser);
     const pre = '  }\n}\nfunction g() {\n  return ';
@@ -76,6 +76,34 @@ describe('tree-sitter check: cut back where the completion adds parse errors', (
     const clean = checker.check(parser, { before: 'function g() {\n  return ', after: '\n}\n', text: '1;', boundaries: [1, 2] });
     assert.equal(clean.keepChars, 2);
     assert.equal(clean.nParses, 1, 'a window without errors is parsed once');
+  });
+
+  it('a completion whose lines parse loses its last lines when that mends errors above them (a cut mid-block)', async () => {
+    // The original went on inside an `if` whose `else:` is in the suffix; the completion writes
+    // an `if` and then a line back at its level, so the `else:` no longer fits and the enclosing
+    // `for` becomes the error, no worse than with no completion at all (timeit.py, held out).
+    const parser = await checker.load('python');
+    assert.ok(parser);
+    const pre = 'def main(opts):\n    verbose = 0\n    for o, a in opts:\n        if o == "-n":\n            number = int(a)\n        if o == "-s":\n';
+    const post = '\n            else:\n                print("no unit")\n        if o == "-v":\n            verbose += 1\n    return verbose\n';
+    const text = '            if verbose:\n                precision += 1\n            verbose += 1';
+    const kept = '            if verbose:\n                precision += 1';
+    assert.equal(countErrors(parser, pre + text + post), countErrors(parser, pre + post), 'no worse than nothing');
+    assert.ok(countErrors(parser, pre + text + post) > 0);
+    assert.equal(countErrors(parser, pre + kept + post), 0);
+    for (const mode of ['relative', 'strict'] as const) {
+      const r = checker.check(parser, { before: pre, after: post, text, boundaries: everyChar(text), budgetMs: unbounded }, mode);
+      assert.equal(r.errorsFull, 0, 'the errors start above the completion: its own lines are clean');
+      assert.equal(text.slice(0, r.keepChars), kept, mode);
+    }
+    // Where no cut mends the window's own errors (a stray `}` above), the completion stays whole.
+    const stray = '  }\n}\nfunction g(xs) {\n  for (const x of xs) {\n';
+    const lines = '    total += x;\n    count += 1;';
+    const ts = await checker.load('typescript');
+    assert.ok(ts);
+    assert.ok(countErrors(ts, stray + lines + '\n  }\n}\n') > 0, 'the window should carry an error of its own');
+    const whole = checker.check(ts, { before: stray, after: '\n  }\n}\n', text: lines, boundaries: everyChar(lines), budgetMs: unbounded });
+    assert.equal(whole.keepChars, lines.length);
   });
 
   it('errors the completion seems to add outside its lines are confirmed on the wide windows', async () => {
