@@ -2,8 +2,8 @@
 // JSONL task file. Both go through the same CompletionService as the language server.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { CompletionService, type CompletionResult } from './completion-service';
+import { CompletionService } from './completion-service';
+import { parseTask, resultLine, TaskFileError } from './eval-tasks';
 import { ModelHost } from './model-host';
 import type { SpecterSettings } from './protocol';
 
@@ -136,39 +136,22 @@ async function demo(options: CliOptions): Promise<void> {
   await service.shutdown();
 }
 
-interface Task {
-  id: string;
-  language?: string;
-  path?: string;
-  prefix: string;
-  suffix?: string;
-  /** The file goes on after `suffix` (tools/model/make_tasks.py cuts it at 1,000 characters). */
-  suffix_cut?: boolean;
-}
-
-function resultLine(id: string, result: CompletionResult): Record<string, unknown> {
-  if (result.kind !== 'ok') {
-    return { id, completions: [], tokens: 0, timings: { totalMs: 0, prefillMs: 0, decodeMs: 0 }, stats: { outcome: result.kind, reason: result.kind === 'empty' ? result.reason : 'cancelled' } };
-  }
-  const s = result.stats;
-  return {
-    id,
-    completions: result.texts,
-    tokens: s.generatedTokens,
-    timings: { totalMs: s.totalMs, prefillMs: s.prefillMs, decodeMs: s.decodeMs },
-    stats: { promptTokens: s.promptTokens, reusedTokens: s.reusedTokens, nForward: s.nForward, tokensPerSecond: s.tokensPerSecond, stopReason: s.stopReason, ...(s.speculation !== undefined ? { speculation: s.speculation } : {}) },
-  };
-}
-
 async function evaluate(options: CliOptions): Promise<void> {
   if (options.tasks === undefined || options.out === undefined) usage();
+  const tasksFile = options.tasks;
+  if (!fs.existsSync(tasksFile)) throw new CliError(`tasks file ${tasksFile} not found`);
+  // Every task is read and checked before the model loads: a bad line stops the run at once.
+  const tasks = fs
+    .readFileSync(tasksFile, 'utf8')
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, n: i + 1 }))
+    .filter(({ line }) => line.trim() !== '')
+    .map(({ line, n }) => parseTask(tasksFile, n, line));
+  if (tasks.length === 0) throw new CliError(`tasks file ${tasksFile} has no tasks`);
   const service = await startService(options, (m) => (options.quiet ? undefined : process.stderr.write(`${m}\n`)));
   const out = fs.createWriteStream(options.out);
-  const lines = readline.createInterface({ input: fs.createReadStream(options.tasks), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const task = JSON.parse(line) as Task;
+  for (const task of tasks) {
     const result = await service.complete({ uri: task.path ?? `${task.id}`, languageId: task.language ?? 'plaintext', prefix: task.prefix, suffix: task.suffix ?? '', suffixCut: task.suffix_cut === true });
     out.write(`${JSON.stringify(resultLine(task.id, result))}\n`);
     n++;
@@ -187,6 +170,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`specter: ${error instanceof CliError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`specter: ${error instanceof CliError || error instanceof TaskFileError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
