@@ -167,9 +167,9 @@ export class ParseChecker {
    *   no such error;
    * - `relative`: the whole completion when it has no more errors than no completion at all;
    *   otherwise the longest cut with the fewest (possibly nothing).
-   * A completion with no such error is kept, or cut at one of its line ends where that leaves fewer
-   * errors elsewhere (confirmed on `wide`) and its lines still clean. Synchronous (a parse takes milliseconds);
-   * shorter candidates are tried, longest first, until `budgetMs`.
+   * A completion with no such error is kept, or cut at one of its line ends where that leaves
+   * fewer errors elsewhere (confirmed on `wide`) and its lines still clean. Synchronous (a parse
+   * takes milliseconds); shorter candidates are tried, longest first, until `budgetMs`.
    */
   check(parser: Parser, input: ParseCheckInput, mode: ParseCheckMode = 'relative'): ParseCheckResult {
     const t0 = performance.now();
@@ -215,14 +215,15 @@ export class ParseChecker {
       // when the wide windows, when there are any, agree.
       let best = full;
       let fewest = elsewhereAt.get(full) ?? 0;
-      const wideAll = (n: number): number => split(wide?.before ?? '', wide?.after ?? '', n).reduce((a, b) => a + b, 0);
+      /** All errors in the wide windows with the completion's first n characters. */
+      const wideAll = (w: { before: string; after: string }, n: number): number => split(w.before, w.after, n).reduce((a, b) => a + b, 0);
       let wideBest: number | undefined;
       for (const b of candidates) {
         if (fewest === 0 || performance.now() - t0 > budget) break;
         if (input.text[b] !== '\n' || errors(b) !== 0 || (elsewhereAt.get(b) ?? 0) >= fewest) continue;
         if (wide !== undefined) {
-          wideBest ??= wideAll(best);
-          const w = wideAll(b);
+          wideBest ??= wideAll(wide, best);
+          const w = wideAll(wide, b);
           if (w >= wideBest) continue;
           wideBest = w;
         }
