@@ -777,11 +777,12 @@ function filePath(uri: string): string {
   }
 }
 
-/** The token of a completion right after the place the parse check cut it back to (none when it was not cut). */
 /** `t` with the last `nHeal` characters of its prefix (what token healing moved into the completion) removed. */
 function beforeHealed<T extends { prefix: string }>(t: T, nHeal: number): T {
   return nHeal === 0 ? t : { ...t, prefix: t.prefix.slice(0, t.prefix.length - nHeal) };
 }
+
+/** The token of a completion right after the place the parse check cut it back to (none when it was not cut). */
 
 function banAfterParseErrors(a: Extract<Attempt, { done: true }>, tokenizer: LoadedModel['tokenizer']): Ban | undefined {
   const p = a.parsed.parse;

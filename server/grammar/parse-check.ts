@@ -204,6 +204,7 @@ export class ParseChecker {
     const full = input.text.length;
     const errorsFull = errors(full);
     const done = (keepChars: number, errorsKept: number, errorsWithout: number): ParseCheckResult => ({ keepChars, errorsWithout, errorsFull, errorsKept, nParses, tMs: performance.now() - t0 });
+    if (errorsFull === 0 && elsewhereAt.get(full) === 0) return done(full, 0, NaN);
     const candidates = [...new Set(input.boundaries)].filter((b) => b > 0 && b < full).sort((a, b) => b - a);
     if (errorsFull === 0) {
       // The completion's lines are clean, but the window may still have errors that start above
@@ -214,7 +215,7 @@ export class ParseChecker {
       // window's own errors shift with what is parsed after its start, so a cut is taken only
       // when the wide windows, when there are any, agree.
       let best = full;
-      let fewest = elsewhereAt.get(full) ?? 0;
+      let fewest = elsewhereAt.get(full) as number;
       /** All errors in the wide windows with the completion's first n characters. */
       const wideAll = (w: { before: string; after: string }, n: number): number => split(w.before, w.after, n).reduce((a, b) => a + b, 0);
       let wideBest: number | undefined;

@@ -66,13 +66,12 @@ def main():
     print(f'line tasks whose whole line is in training: {sum(seen.values())} / {len(tasks)}')
     if os.path.exists(a.results):
         res = {r['id']: (r.get('completions') or [''])[0] for r in jsonl(a.results)}
-        for flag, name in ((True, 'line seen in training'), (False, 'line not in training')):
-            ids = [t for t in tasks if seen[t['id']] == flag]
+        groups = [('line seen in training', [t for t in tasks if seen[t['id']]]),
+                  ('line not in training', [t for t in tasks if not seen[t['id']]]),
+                  ('without the tasks from byte-identical documents', [t for t in tasks if t['path'] not in dup_paths])]
+        for name, ids in groups:
             em = sum(res.get(t['id'], '').split('\n')[0].rstrip() == t['target'].rstrip() for t in ids)
             print(f'exact match ({os.path.relpath(a.results, ROOT)}), {name}: {em} / {len(ids)} ({em / max(1, len(ids)):.1%})')
-        ids = [t for t in tasks if t['path'] not in dup_paths]
-        em = sum(res.get(t['id'], '').split('\n')[0].rstrip() == t['target'].rstrip() for t in ids)
-        print(f'exact match ({os.path.relpath(a.results, ROOT)}), without the tasks from byte-identical documents: {em} / {len(ids)} ({em / max(1, len(ids)):.1%})')
 
     train_text = '\x00'.join(d['text'] for d in train)
     c, h = retrieval_hits(train_text, tasks)

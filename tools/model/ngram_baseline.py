@@ -71,10 +71,11 @@ class NGram:
 def is_word_chunk(text):
     """One pre-tokenizer chunk that is a word (Specter's server/context/heal.ts): a letter run, at
     most one other character before it that is not a digit or a line break."""
-    body = text[1:] if text and not text[0].isalpha() else text
-    if text and not text[0].isalpha() and (text[0].isnumeric() or text[0] in '\r\n'):
-        return False
-    return len(body) > 0 and body.isalpha()
+    if text and not text[0].isalpha():
+        if text[0].isnumeric() or text[0] in '\r\n':
+            return False
+        text = text[1:]
+    return text.isalpha()
 
 
 def complete_line(model, prefix, heal=None):
