@@ -93,7 +93,7 @@ type Attempt =
   | { done: true; outcome: Extract<DecodeOutcome, { kind: 'done' }>; parsed: Checked; typed: TypeChecked; cursorMembers: readonly string[] | undefined };
 
 /** Temperature of the decodes a parse retry samples (specter.constraints.parseRetries) when completions are greedy. */
-const parseRetryTemperature = 0.8;
+const parseRetryTemperature = 0.6;
 
 /**
  * Parse retries a request may run. While the user types (trigger 'automatic'), at most one: the
@@ -223,6 +223,7 @@ export class CompletionService {
   }
 
   private async completeNow(request: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
+    const tStartMs = performance.now();
     const settings = this.settings;
     if (!settings.enabled) return { kind: 'empty', reason: 'disabled' };
     const model = await this.host.acquire();
@@ -321,8 +322,10 @@ export class CompletionService {
       // text the decode did not write: the rest of a statement, a block's `}`): decode again up to
       // parseRetries times, first without that token, then sampling (temperature
       // parseRetryTemperature unless completions sample anyway; seeds seed+1…). A retry is shown
-      // only when all its lines parse; none does: the first completion, cut back.
+      // only when all its lines parse; none does: the first completion, cut back. Retries after
+      // the first start only while the completion has taken less than parseRetryBudgetMs.
       let nParseRetries = 0;
+      let budgetSpent = false;
       /** Retries the trigger left out (an automatic request); an explicit one may do better. */
       let deferred = false;
       const firstParse = chosen.done ? chosen.parsed.parse : undefined;
@@ -335,6 +338,10 @@ export class CompletionService {
         // Up to the banned token a greedy retry repeats the first decode: it drafts that part.
         const prefix = ban !== undefined && c.temperature === 0 ? chosen.outcome.tokens.slice(0, ban.at) : undefined;
         while (nParseRetries < nMax && !signal.aborted) {
+          if (nParseRetries > 0 && performance.now() - tStartMs >= settings.constraints.parseRetryBudgetMs) {
+            budgetSpent = true;
+            break;
+          }
           nParseRetries++;
           const next = await attempt(undefined, ban !== undefined ? { ban, ...(prefix !== undefined ? { prefix } : {}) } : { sample: { temperature, seed: c.seed + nParseRetries } });
           ban = undefined;
@@ -371,6 +378,7 @@ export class CompletionService {
       if (nRetries > 0) stats.typeRetries = nRetries;
       if (nParseRetries > 0) stats.parseRetries = nParseRetries;
       if (deferred) stats.parseRetriesDeferred = true;
+      if (budgetSpent) stats.parseRetryBudgetSpent = true;
       if (typed.check !== undefined) stats.typeCheck = typed.check;
       if (outcome.nFinishTokens !== undefined) stats.finishTokens = outcome.nFinishTokens;
       const spec = outcome.speculation;

@@ -1,5 +1,6 @@
 // The task files of `specter eval` (JSONL, one task per line) and the result lines it writes.
 import type { CompletionResult } from './completion-service';
+import type { CompletionStats } from './protocol';
 
 /** A task file's line that is not a task: the message names the file and the line. */
 export class TaskFileError extends Error {}
@@ -16,7 +17,8 @@ export interface Task {
 
 export function resultLine(id: string, result: CompletionResult): Record<string, unknown> {
   if (result.kind !== 'ok') {
-    return { id, completions: [], tokens: 0, timings: { totalMs: 0, prefillMs: 0, decodeMs: 0 }, stats: { outcome: result.kind, reason: result.kind === 'empty' ? result.reason : 'cancelled' } };
+    const checks = result.kind === 'empty' && result.stats !== undefined ? checkFields(result.stats) : {};
+    return { id, completions: [], tokens: 0, timings: { totalMs: 0, prefillMs: 0, decodeMs: 0 }, stats: { outcome: result.kind, reason: result.kind === 'empty' ? result.reason : 'cancelled', ...checks } };
   }
   const s = result.stats;
   return {
@@ -31,13 +33,23 @@ export function resultLine(id: string, result: CompletionResult): Record<string,
       tokensPerSecond: s.tokensPerSecond,
       stopReason: s.stopReason,
       ...(s.speculation !== undefined ? { speculation: s.speculation } : {}),
-      // What the checks did: two runs that differ on a task usually differ here (a type check
-      // that answered in time in one run and not in the other, a sampled parse retry).
-      ...(s.typeCheck !== undefined ? { typeCheck: s.typeCheck } : {}),
-      ...(s.typeRetries !== undefined ? { typeRetries: s.typeRetries } : {}),
-      ...(s.parseRetries !== undefined ? { parseRetries: s.parseRetries } : {}),
-      ...(s.finishTokens !== undefined ? { finishTokens: s.finishTokens } : {}),
+      ...checkFields(s),
     },
+  };
+}
+
+/**
+ * What the checks did, for ok and empty results alike: two runs that differ on a task usually
+ * differ here (a type check that answered in time in one run and not in the other, a sampled
+ * parse retry, parse retries that stopped at specter.constraints.parseRetryBudgetMs in one run only).
+ */
+function checkFields(s: CompletionStats): Record<string, unknown> {
+  return {
+    ...(s.typeCheck !== undefined ? { typeCheck: s.typeCheck } : {}),
+    ...(s.typeRetries !== undefined ? { typeRetries: s.typeRetries } : {}),
+    ...(s.parseRetries !== undefined ? { parseRetries: s.parseRetries } : {}),
+    ...(s.parseRetryBudgetSpent === true ? { parseRetryBudgetSpent: true } : {}),
+    ...(s.finishTokens !== undefined ? { finishTokens: s.finishTokens } : {}),
   };
 }
 

@@ -50,6 +50,11 @@ export interface SpecterSettings {
     parseCheck: 'off' | 'relative' | 'strict';
     /** Decodes again when a completion has parse errors on its lines: once, greedy, without the token after which they start; more, sampling, while cutting back cannot mend it. */
     parseRetries: number;
+    /**
+     * Retries after the first start only while the completion has taken less than this, ms: a
+     * count that suits a small model (a decode in tens of ms) would cost seconds on a large one.
+     */
+    parseRetryBudgetMs: number;
   };
   monitor: {
     enabled: boolean;
@@ -131,7 +136,7 @@ export const defaultSettings: SpecterSettings = {
     gamma: 4,
   },
   drafts: { enabled: true, count: 1, alpha: 0.54 },
-  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 2 },
+  constraints: { mode: 'all', maskBudgetMs: 50, grammars: {}, parseCheck: 'relative', parseRetries: 8, parseRetryBudgetMs: 500 },
   monitor: { enabled: true, budgetMs: 250, servers: {}, typeCheck: 'relative', serverTypeCheckBudgetMs: 1500, canonicalSpelling: true, documentPrior: 8, typeRetries: 2 },
 };
 
@@ -171,6 +176,8 @@ export interface CompletionStats {
   parseRetries?: number;
   /** True when an automatic request stopped short of the parse retries an explicit request would run, none of its own having parsed. */
   parseRetriesDeferred?: boolean;
+  /** Parse retries stopped short of parseRetries: the completion had taken parseRetryBudgetMs. */
+  parseRetryBudgetSpent?: boolean;
   /**
    * What the type check (specter.monitor.typeCheck) found on the lines of the completion as
    * decoded, before any cut: no error, errors (then it was cut back), or no answer in time.

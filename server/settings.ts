@@ -85,6 +85,7 @@ export function parseSettings(raw: unknown): SpecterSettings {
       grammars: Object.fromEntries(Object.entries(obj(s['grammars'])).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')),
       parseCheck: (['off', 'relative', 'strict'] as const).find((m) => m === obj(s['constraints'])['parseCheck']) ?? d.constraints.parseCheck,
       parseRetries: Math.round(num(obj(s['constraints'])['parseRetries'], d.constraints.parseRetries, 0, 8)),
+      parseRetryBudgetMs: num(obj(s['constraints'])['parseRetryBudgetMs'], d.constraints.parseRetryBudgetMs, 0, 60_000),
     },
     monitor: {
       enabled: bool(mo['enabled'], d.monitor.enabled),

@@ -8,13 +8,13 @@
 // product's stopping rules, speculation), with the monitor off and no time cap; the four variants
 // differ only in specter.constraints.mode and .parseCheck.
 //
-//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--trigger automatic|invoke] [--stop-loops on|off] [--context-cache auto|on|off] [--json out.json] [--verbose] [--case K]
+//   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--parse-retry-budget-ms MS] [--docs dev] [--trigger automatic|invoke] [--stop-loops on|off] [--context-cache auto|on|off] [--json out.json] [--verbose] [--case K]
 //   --case K runs only the K-th case (as numbered by --verbose) and prints its text around the cursor.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { benchFiles, cutPoints, percentile } from './common';
+import { writeFileSync } from 'node:fs';
+import { percentile } from './common';
+import { devDocs, heldOutDocs, makeCases, maxDocChars, type Case } from './validity-cases';
 import { checkCompletion, ParseChecker } from '../../server/grammar/parse-check';
-import type { SpecterSettings } from '../../server/protocol';
+import { defaultSettings, type SpecterSettings } from '../../server/protocol';
 import { countParseErrors, parserFor } from './parse-errors';
 import { quantile } from '../report';
 import { startService } from '../../test/server/service-helpers';
@@ -26,6 +26,9 @@ const arg = (name: string): string | undefined => {
 const nPerKind = Number(arg('--n') ?? 60);
 /** specter.constraints.parseRetries for the parse-check columns (default: the setting's default). */
 const parseRetries = arg('--parse-retries') === undefined ? undefined : Number(arg('--parse-retries'));
+/** specter.constraints.parseRetryBudgetMs for the parse-check columns (default: the setting's default). */
+// The product's budget unless given (the test helper startService lifts it, for tests).
+const parseRetryBudgetMs = arg('--parse-retry-budget-ms') === undefined ? defaultSettings.constraints.parseRetryBudgetMs : Number(arg('--parse-retry-budget-ms'));
 /** How the requests are triggered: 'invoke' (default: as Alt+\\ asks) or 'automatic' (as while typing: at most one parse retry). */
 const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';
 /** specter.completion.stopLoops (default: on, the setting's default). */
@@ -36,24 +39,6 @@ const contextCache = ((v) => (v === 'on' || v === 'off' ? v : 'auto'))(arg('--co
 const healingSpan = arg('--healing') === 'token' ? 'token' : 'word';
 /** Only this case (1-based, as numbered by --verbose), shown with its text around the cursor. */
 const onlyCase = arg('--case') === undefined ? undefined : Number(arg('--case'));
-
-interface Doc {
-  path: string;
-  languageId: string;
-  text: string;
-}
-
-function heldOutDocs(): Doc[] {
-  const corpus = join(__dirname, '..', '..', 'tools', 'model', 'work', 'corpus', 'heldout.jsonl');
-  if (existsSync(corpus)) {
-    return readFileSync(corpus, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { path: string; lang: string; text: string })
-      .map((d) => ({ path: d.path, languageId: d.lang, text: d.text }));
-  }
-  return benchFiles().map((f) => ({ path: f.path, languageId: f.languageId, text: readFileSync(f.path, 'utf8') }));
-}
 
 /**
  * The four completions compared per task: unconstrained, the syntax constraint, and the syntax
@@ -72,63 +57,6 @@ interface Tally {
 
 const zeros = (): Record<Variant, number> => ({ off: 0, syntax: 0, check: 0, strict: 0 });
 const newTally = (): Tally => ({ n: 0, valid: zeros(), exact: zeros(), sim: zeros() });
-
-interface Case {
-  doc: Doc;
-  kind: 'mid-line' | 'block';
-  prefix: string;
-  original: string;
-  suffix: string;
-}
-
-/** Longer held-out documents are cut to their first this many characters. */
-const maxDocChars = 60_000;
-
-function makeCases(docs: Doc[]): Case[] {
-  const mid: Case[] = [];
-  const block: Case[] = [];
-  let seed = 1;
-  for (const doc of docs) {
-    const text = doc.text.length > maxDocChars ? doc.text.slice(0, maxDocChars) : doc.text;
-    for (const at of cutPoints(text, 6, seed++)) {
-      const lineStart = text.lastIndexOf('\n', at - 1) + 1;
-      const lineEnd = text.indexOf('\n', at);
-      if (lineEnd < 0) continue;
-      const line = text.slice(lineStart, lineEnd);
-      // Mid-line: cut inside the code of a line, complete the rest of the line.
-      if (at > lineStart + line.search(/\S|$/) && at < lineEnd - 1) mid.push({ doc, kind: 'mid-line', prefix: text.slice(0, at), original: text.slice(at, lineEnd), suffix: text.slice(lineEnd) });
-      // Block: the lines after a line that opens a block.
-      const next = text.indexOf('\n', lineEnd + 1);
-      if (/[{:(]\s*$/.test(line) && next > 0) {
-        let end = next;
-        for (let k = 0; k < 3; k++) {
-          const n = text.indexOf('\n', end + 1);
-          if (n < 0) break;
-          end = n;
-        }
-        block.push({ doc, kind: 'block', prefix: text.slice(0, lineEnd + 1), original: text.slice(lineEnd + 1, end), suffix: text.slice(end) });
-      }
-    }
-  }
-  return [...roundRobin(mid, nPerKind), ...roundRobin(block, nPerKind)];
-}
-
-/** Up to n cases taken from each language in turn (the held-out corpus lists its Python first). */
-function roundRobin(cases: Case[], n: number): Case[] {
-  const byLanguage = new Map<string, Case[]>();
-  for (const c of cases) {
-    const list = byLanguage.get(c.doc.languageId) ?? [];
-    list.push(c);
-    byLanguage.set(c.doc.languageId, list);
-  }
-  const out: Case[] = [];
-  for (let i = 0; out.length < n; i++) {
-    const row = [...byLanguage.values()].map((list) => list[i]).filter((c): c is Case => c !== undefined);
-    if (row.length === 0) break;
-    out.push(...row.slice(0, n - out.length));
-  }
-  return out;
-}
 
 /**
  * Exact match: the completion's first lines, as many as the original has, equal the original
@@ -175,7 +103,7 @@ async function main(): Promise<void> {
   const model = await host.acquire();
   if (model === undefined) throw new Error(`model not ready: ${host.current.message}`);
   const base0 = service.settings;
-  const cases = makeCases(heldOutDocs());
+  const cases = makeCases(arg('--docs') === 'dev' ? devDocs() : heldOutDocs(), nPerKind);
   process.stderr.write(`${cases.length} cases\n`);
   const checker = new ParseChecker((m) => process.stderr.write(`${m}\n`));
   let nCheckChanged = 0;
@@ -195,16 +123,19 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   // Completions of the default column (relative check) that were decoded again (parse retries).
   let nRetried = 0;
+  /** Completions of the default column whose parse retries stopped at specter.constraints.parseRetryBudgetMs. */
+  let nBudgetSpent = 0;
   /** Time per completion of the default column (all its decodes and checks), ms: all, and those decoded again. */
   const tCheckMs: number[] = [];
   const tRetriedMs: number[] = [];
   const complete = async (c: Case, v: Variant): Promise<{ text: string; tokens: number[]; finishTokens: number }> => {
-    service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v], ...(parseRetries !== undefined ? { parseRetries } : {}) } };
+    service.settings = { ...base0, constraints: { ...base0.constraints, ...variantSettings[v], ...(parseRetries !== undefined ? { parseRetries } : {}), parseRetryBudgetMs } };
     // Documents over 60,000 characters are cut there: the suffix then stops before the file does.
     const r = await service.complete({ uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger, suffixCut: c.doc.text.length > maxDocChars });
     if (v === 'check' && r.kind !== 'cancelled') {
       const ms = r.stats?.totalMs;
       if (ms !== undefined) tCheckMs.push(ms);
+      if (r.stats?.parseRetryBudgetSpent === true) nBudgetSpent++;
       if ((r.stats?.parseRetries ?? 0) > 0) {
         nRetried++;
         if (ms !== undefined) tRetriedMs.push(ms);
@@ -280,7 +211,7 @@ async function main(): Promise<void> {
     completionsChangedByConstraint: pct(nChanged),
     validUnconstrainedButChanged: nValidChanged,
     finishingStep: { completions: nFinished, tokens: nFinishTokens },
-    parseRetries: { setting: parseRetries ?? 'default', trigger, completionsDecodedAgain: nRetried },
+    parseRetries: { setting: parseRetries ?? 'default', budgetMs: parseRetryBudgetMs, trigger, completionsDecodedAgain: nRetried, stoppedByBudget: nBudgetSpent },
     stopLoops,
     contextCache,
     tokenHealingSpan: healingSpan,

@@ -43,18 +43,23 @@ describe('specter eval: task files', () => {
     }
   });
 
-  it('a result line records what the checks did: type check, type and parse retries, finishing tokens', () => {
+  it('a result line records what the checks did: type check, type and parse retries, finishing tokens; also when nothing was shown', () => {
     const stats = { totalMs: 5, prefillMs: 1, decodeMs: 4, promptTokens: 10, reusedTokens: 0, generatedTokens: 3, tokensPerSecond: 750, nForward: 3, stopReason: 'single-line' };
     const ok = (extra: object): CompletionResult => ({ kind: 'ok', texts: ['foo()'], tokens: [1, 2, 3], stats: { ...stats, ...extra } });
     const plain = resultLine('t1', ok({})) as { stats: Record<string, unknown> };
-    for (const k of ['typeCheck', 'typeRetries', 'parseRetries', 'finishTokens']) assert.equal(k in plain.stats, false, k);
-    const checked = resultLine('t2', ok({ typeCheck: 'unchecked', typeRetries: 1, parseRetries: 2, finishTokens: 1 })) as { id: string; completions: string[]; stats: Record<string, unknown> };
+    for (const k of ['typeCheck', 'typeRetries', 'parseRetries', 'parseRetryBudgetSpent', 'finishTokens']) assert.equal(k in plain.stats, false, k);
+    const checks = { typeCheck: 'unchecked', typeRetries: 1, parseRetries: 2, parseRetryBudgetSpent: true, finishTokens: 1 } as const;
+    const checked = resultLine('t2', ok(checks)) as { id: string; completions: string[]; stats: Record<string, unknown> };
     assert.equal(checked.id, 't2');
     assert.deepEqual(checked.completions, ['foo()']);
-    assert.deepEqual({ typeCheck: checked.stats['typeCheck'], typeRetries: checked.stats['typeRetries'], parseRetries: checked.stats['parseRetries'], finishTokens: checked.stats['finishTokens'] }, { typeCheck: 'unchecked', typeRetries: 1, parseRetries: 2, finishTokens: 1 });
+    const picked = (x: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.keys(checks).map((k) => [k, x[k]]));
+    assert.deepEqual(picked(checked.stats), checks);
     const empty = resultLine('t3', { kind: 'empty', reason: 'withheld' }) as { completions: string[]; stats: Record<string, unknown> };
     assert.deepEqual(empty.completions, []);
     assert.deepEqual(empty.stats, { outcome: 'empty', reason: 'withheld' });
+    // Withheld after eight parse retries: the line says so, as for a completion that was shown.
+    const withheld = resultLine('t4', { kind: 'empty', reason: 'withheld', stats: { ...stats, ...checks } }) as { stats: Record<string, unknown> };
+    assert.deepEqual(withheld.stats, { outcome: 'empty', reason: 'withheld', ...checks });
   });
 });
 

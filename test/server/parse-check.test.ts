@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkCompletion, codeTail, countErrors, nextCodeLineEnd, ParseChecker } from '../../server/grammar/parse-check';
 import type { TokenizerLike } from '../../server/engine/model';
 import { firstText, startService, type ServiceUnderTest } from './service-helpers';
-import type { CompletionStats } from '../../server/protocol';
+import { defaultSettings, type CompletionStats } from '../../server/protocol';
 
 const checker = new ParseChecker(() => undefined);
 /** Every character offset is a token boundary here. */
@@ -238,8 +238,11 @@ describe('tree-sitter check in the completion service (real model)', () => {
   });
 
   it('parse retries: a completion with parse errors on its lines is decoded again (more often where cutting back cannot mend it); a retry is shown only when its lines parse', async (t) => {
+    assert.equal(defaultSettings.constraints.parseRetries, 8, 'eight retries by default');
+    assert.equal(defaultSettings.constraints.parseRetryBudgetMs, 500, 'within 500 ms by default');
+    // The count, not the clock, is under test here: no time budget (startService lifts it).
     const base = sut.service.settings;
-    assert.equal(base.constraints.parseRetries, 2, 'two retries by default');
+    assert.ok(base.constraints.parseRetryBudgetMs >= unbounded);
     let nRetried = 0;
     let nTaken = 0;
     // Retried where what the check left still had errors on its lines (the sampled retries).
@@ -263,6 +266,7 @@ describe('tree-sitter check in the completion service (real model)', () => {
       const r = await sut.service.complete(p);
       const stats = r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined;
       const text = firstText(r);
+      assert.equal(stats?.parseRetryBudgetSpent, undefined, `${p.uri}: stopped by a budget it does not have`);
       // Seeded: the same request decodes the same retries.
       assert.equal(firstText(await sut.service.complete(p)), text, `${p.uri}: retries are not reproducible`);
       if (stats?.parseRetries === undefined) {
@@ -273,12 +277,12 @@ describe('tree-sitter check in the completion service (real model)', () => {
       if (linesErrors(once) > 0) nUnmendable++;
       assert.ok(linesErrors(raw) > 0, `${p.uri}: ${JSON.stringify(raw)} parses, yet was decoded again`);
       if (text === once) {
-        // None parsed: all retries spent — one where cutting back mended the completion, two where it could not.
-        assert.equal(stats.parseRetries, linesErrors(once) > 0 ? 2 : 1, `${p.uri}: ${stats.parseRetries} retries for ${JSON.stringify(once)}`);
+        // None parsed: all retries spent — one where cutting back mended the completion, all where it could not.
+        assert.equal(stats.parseRetries, linesErrors(once) > 0 ? base.constraints.parseRetries : 1, `${p.uri}: ${stats.parseRetries} retries for ${JSON.stringify(once)}`);
         continue;
       }
       nTaken++;
-      assert.ok(stats.parseRetries >= 1 && stats.parseRetries <= 2, `${p.uri}: ${stats.parseRetries} retries`);
+      assert.ok(stats.parseRetries >= 1 && stats.parseRetries <= base.constraints.parseRetries, `${p.uri}: ${stats.parseRetries} retries`);
       assert.notEqual(text.trim(), '', `${p.uri}: an empty retry is not taken`);
       assert.equal(linesErrors(text), 0, `${p.uri}: the retry ${JSON.stringify(text)} was taken with parse errors on its lines`);
     }
@@ -288,6 +292,8 @@ describe('tree-sitter check in the completion service (real model)', () => {
   });
 
   it('while typing (trigger automatic) at most one parse retry runs; a completion that needed more is marked deferred, and an explicit request runs them', async () => {
+    // No time budget (startService lifts it): an explicit request that stopped at the clock would look deferred too.
+    assert.ok(sut.service.settings.constraints.parseRetryBudgetMs >= unbounded);
     let nDeferred = 0;
     for (const p of prompts) {
       const explicit = await sut.service.complete(p);
@@ -315,5 +321,34 @@ describe('tree-sitter check in the completion service (real model)', () => {
       assert.equal(firstText(automatic), firstText(once), `${p.uri}: the automatic request did not keep the first completion`);
     }
     assert.ok(nDeferred > 0, 'no completion needed the sampled retries');
+  });
+
+  it('parse retries after the first start only within specter.constraints.parseRetryBudgetMs; a request that stopped there says so', async () => {
+    const defaults = sut.service.settings;
+    const run = async (p: (typeof prompts)[number], c: Partial<typeof defaults.constraints>) => {
+      sut.service.settings = { ...defaults, constraints: { ...defaults.constraints, ...c } };
+      const r = await sut.service.complete(p);
+      sut.service.settings = defaults;
+      return { text: firstText(r), stats: r.kind === 'ok' || r.kind === 'empty' ? r.stats : undefined };
+    };
+    let nStopped = 0;
+    for (const p of prompts) {
+      const unlimited = await run(p, { parseRetryBudgetMs: unbounded });
+      // Every request has taken at least 0 ms when its second retry would start.
+      const none = await run(p, { parseRetryBudgetMs: 0 });
+      const one = await run(p, { parseRetries: 1, parseRetryBudgetMs: unbounded });
+      assert.ok((none.stats?.parseRetries ?? 0) <= 1, `${p.uri}: ${none.stats?.parseRetries} retries with no budget`);
+      // The first retry always runs: with no budget, the request is the one-retry request.
+      assert.equal(none.text, one.text, `${p.uri}: no budget and one retry differ`);
+      assert.equal(none.stats?.parseRetries, one.stats?.parseRetries, `${p.uri}`);
+      if ((unlimited.stats?.parseRetries ?? 0) > 1) {
+        nStopped++;
+        assert.equal(none.stats?.parseRetryBudgetSpent, true, `${p.uri}: stopped by the budget without saying so`);
+      } else {
+        assert.equal(none.stats?.parseRetryBudgetSpent, undefined, `${p.uri}: nothing was left out`);
+        assert.equal(none.text, unlimited.text, `${p.uri}`);
+      }
+    }
+    assert.ok(nStopped > 0, 'no completion needed more than one retry');
   });
 });

@@ -17,7 +17,9 @@ export interface ServiceUnderTest {
  * Monitor-guided decoding is off by default here: its asynchronous static-analysis answers make
  * output depend on timing, and these tests are about decoding itself (monitor tests cover it).
  * For the same reason the time cap after the first newline is lifted: on a loaded machine it would
- * end one of two otherwise identical completions earlier than the other.
+ * end one of two otherwise identical completions earlier than the other. So is the parse retries'
+ * time budget (specter.constraints.parseRetryBudgetMs), which would stop one of them sooner; its
+ * own test sets it.
  */
 export async function startService(patch: (s: SpecterSettings) => SpecterSettings = (s) => s): Promise<ServiceUnderTest> {
   const logs: string[] = [];
@@ -25,7 +27,12 @@ export async function startService(patch: (s: SpecterSettings) => SpecterSetting
   const service = new CompletionService(host, (m) => logs.push(m), () => undefined);
   service.initialize({});
   const base = service.settings;
-  service.settings = patch({ ...base, monitor: { ...base.monitor, enabled: false }, completion: { ...base.completion, timeCapAfterNewlineMs: 600_000 } });
+  service.settings = patch({
+    ...base,
+    monitor: { ...base.monitor, enabled: false },
+    completion: { ...base.completion, timeCapAfterNewlineMs: 600_000 },
+    constraints: { ...base.constraints, parseRetryBudgetMs: 600_000 },
+  });
   await host.configure(service.settings);
   if (host.current.state !== 'ready') throw new Error(`model not ready: ${host.current.message}`);
   return { service, host, logs };

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { guardInput } from '../../server/input-guard';
 import { defaultSettings } from '../../server/protocol';
@@ -35,8 +37,36 @@ describe('parseSettings', () => {
       assert.equal(parseSettings({ completion: { contextCache: 'on' } }).completion.contextCache, 'on');
       assert.equal(parseSettings({ completion: { contextCache: true } }).completion.contextCache, 'auto');
     } },
+    { name: 'parse retries: a count of 0–8 and a time budget of 0–60000 ms, clamped; wrong types give the defaults', raw: { constraints: { parseRetries: 3.4, parseRetryBudgetMs: 250 } }, check: (s) => {
+      assert.equal(s.constraints.parseRetries, 3);
+      assert.equal(s.constraints.parseRetryBudgetMs, 250);
+      const clamped = parseSettings({ constraints: { parseRetries: 99, parseRetryBudgetMs: -5 } }).constraints;
+      assert.deepEqual([clamped.parseRetries, clamped.parseRetryBudgetMs], [8, 0]);
+      const bad = parseSettings({ constraints: { parseRetries: 'many', parseRetryBudgetMs: '1s' } }).constraints;
+      assert.deepEqual([bad.parseRetries, bad.parseRetryBudgetMs], [defaultSettings.constraints.parseRetries, defaultSettings.constraints.parseRetryBudgetMs]);
+    } },
   ];
   for (const c of cases) it(c.name, () => c.check(parseSettings(c.raw)));
+
+  it("package.json's setting defaults are the server's defaults", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } | { properties: Record<string, { default?: unknown }> }[] } };
+    // Read by the extension, or mapped to another place in SpecterSettings (specter.grammars).
+    const elsewhere = /^specter\.(modelDirectories|disabledLanguages|debounceMs|debounceMode|grammars|idleUnloadMinutes|typing\..*|advanced\.hubEndpoint)$/;
+    let nCompared = 0;
+    for (const section of [pkg.contributes.configuration].flat()) {
+      for (const [key, spec] of Object.entries(section.properties)) {
+        let value: unknown = defaultSettings;
+        for (const part of key.replace(/^specter\./, '').split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+        if (value === undefined) {
+          assert.match(key, elsewhere, `${key} is neither a server setting nor known to be read elsewhere`);
+          continue;
+        }
+        assert.deepEqual(spec.default, value, key);
+        nCompared++;
+      }
+    }
+    assert.ok(nCompared > 30, `only ${nCompared} settings compared`);
+  });
 });
 
 describe('guardInput', () => {
