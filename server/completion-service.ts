@@ -469,8 +469,11 @@ export class CompletionService {
     // reads the document, as for a single completion: its wide windows reach further.
     const text = beforeHealed(around, nHeal);
     const document = beforeHealed(request, nHeal);
+    // The context cache, as for one completion, on each draft's own row: a draft that copies goes on copying.
+    const cache = contextCacheFor(model, c.contextCache, () => historyVotes(this.userCodeFor(model).index, request.uri));
     const r = await completeDrafts(model, this.promptIds(model, { ...request, ...text }), k, {
       maxTokens: c.maxTokens,
+      ...(cache !== undefined ? { draftProcessors: [cache] } : {}),
       alpha: this.settings.drafts.alpha,
       ngram: this.userCodeFor(model).index,
       ...(healing === undefined ? {} : { firstStep: [healingMask(model.tokenizer, healing)] }),

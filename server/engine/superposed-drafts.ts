@@ -33,6 +33,8 @@ export interface CompleteDraftsOptions {
   ngram?: NGramIndex;
   /** Sequence-independent logits edits, e.g. suppressIds(FIM control tokens). */
   processors?: readonly LogitsProcessor[];
+  /** Edits of each draft's own row given its tokens (SuperposedRequest.draftProcessors: the context cache). */
+  draftProcessors?: readonly LogitsProcessor[];
   /** Edits of the first step's row only (SuperposedRequest.firstStep: token healing). */
   firstStep?: readonly LogitsProcessor[];
   /** Fresh stopping criteria per draft, e.g. () => makeStopCriteria({...}). */
@@ -77,6 +79,7 @@ export async function completeDrafts(model: DraftModel, promptIds: readonly numb
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
     ...(options.processors === undefined ? {} : { processors: options.processors }),
+    ...(options.draftProcessors === undefined ? {} : { draftProcessors: options.draftProcessors }),
     ...(options.firstStep === undefined ? {} : { firstStep: options.firstStep }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });

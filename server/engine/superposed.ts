@@ -67,9 +67,15 @@ export interface SuperposedRequest {
   /**
    * Edits of the shared logits row before ranking (e.g. suppressIds for FIM control tokens). The
    * row is shared by every draft, so a processor sees the prompt as `sequence`: processors that
-   * depend on the generated tokens (constraints, monitors) do not belong here.
+   * depend on the generated tokens belong in `draftProcessors`.
    */
   processors?: readonly LogitsProcessor[];
+  /**
+   * Edits of each live draft's own copy of the row, after `processors`, given the prompt and that
+   * draft's tokens as `sequence` (the context cache: what follows a copy depends on what the draft
+   * has copied so far). Each draft then ranks its own top-m tokens; the pass stays shared.
+   */
+  draftProcessors?: readonly LogitsProcessor[];
   /**
    * Edits of the prefill row only, besides `processors`: they choose among every draft's first
    * token (token healing's mask: the first token must re-spell the prompt's backed-up text).
@@ -296,14 +302,16 @@ interface Candidate {
  */
 function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlots: number, m: number): DraftState[] {
   const processors = run.req.processors ?? [];
-  const row = processors.length === 0 ? raw : Float32Array.from(raw);
-  for (const p of processors) p.process(row, run.req.prompt);
+  const sharedRow = processors.length === 0 ? raw : Float32Array.from(raw);
+  for (const p of processors) p.process(sharedRow, run.req.prompt);
   // Only the top-m tokens need log p: rank the logits (same order), normalise those few.
-  const logZ = logSumExp(row, run.nVocab);
-  const top = topIndices(row, m, run.nVocab);
-  const rerank = run.alpha > 0 && run.req.ngram !== undefined && alive.length * top.length > 1;
+  const ranking = (r: Float32Array): { row: Float32Array; logZ: number; top: number[] } => ({ row: r, logZ: logSumExp(r, run.nVocab), top: topIndices(r, m, run.nVocab) });
+  const perDraft = run.req.draftProcessors ?? [];
+  const shared = perDraft.length === 0 ? ranking(sharedRow) : undefined;
+  const rerank = run.alpha > 0 && run.req.ngram !== undefined && alive.length * m > 1;
   const candidates: Candidate[] = [];
   alive.forEach((d, parent) => {
+    const { row, logZ, top } = shared ?? ranking(draftRow(run, sharedRow, d, perDraft));
     const ctx = rerank ? draftContext(run, d) : undefined;
     for (const token of top) {
       // A token a processor masked out (fewer allowed tokens than m) is no candidate.
@@ -342,6 +350,14 @@ function expand(run: Run, raw: Float32Array, alive: readonly DraftState[], nSlot
   }
   run.req.onProgress?.([...next.map((d) => ({ text: d.text, done: false })), ...run.finished.map((d) => ({ text: d.finalText(), done: true }))]);
   return next;
+}
+
+/** `row` as the draft's own processors edit it, given the prompt and the draft's tokens. */
+function draftRow(run: Run, row: Float32Array, d: DraftState, processors: readonly LogitsProcessor[]): Float32Array {
+  const own = Float32Array.from(row);
+  const sequence = d.tokens.length === 0 ? run.req.prompt : [...run.req.prompt, ...d.tokens];
+  for (const p of processors) p.process(own, sequence);
+  return own;
 }
 
 function draftContext(run: Run, d: DraftState): NGramContext {

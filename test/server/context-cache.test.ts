@@ -77,6 +77,26 @@ describe('context cache with the embedded model', () => {
     assert.ok(copiedOff.length <= cases.length / 2, `copied without it: ${copiedOff.join(', ')}`);
   });
 
+  it('multi-draft completions (superposed decoding) use it too: the first draft continues the copy', async (t) => {
+    const cases = repeats(12);
+    let nCopied = 0;
+    let nCopiedOff = 0;
+    for (const c of cases) {
+      const request = { uri: c.uri, languageId: c.language, prefix: c.prefix, suffix: '\n' };
+      const firstDraft = async (sut: ServiceUnderTest): Promise<string> => {
+        const r = await sut.service.panelCompletions(c.id, request, 3, () => undefined);
+        assert.ok(r.drafts.length > 0, `${c.id}: no drafts (${r.reason ?? ''})`);
+        assert.equal(r.mode, 'superposed', `${c.id}: the drafts were not superposed`);
+        return r.drafts[0]?.text.split('\n')[0] ?? '';
+      };
+      if ((await firstDraft(auto)).trimEnd() === c.expected.trimEnd()) nCopied++;
+      if ((await firstDraft(off)).trimEnd() === c.expected.trimEnd()) nCopiedOff++;
+    }
+    t.diagnostic(`first draft's first line copied: ${nCopied} of ${cases.length} with the cache, ${nCopiedOff} without`);
+    assert.ok(nCopied >= cases.length - 2, `${nCopied} of ${cases.length} copied`);
+    assert.ok(nCopiedOff <= cases.length / 2, `${nCopiedOff} copied without the cache`);
+  });
+
   it('copies from another open document; the open document being completed does not vote', async (t) => {
     const cases = elsewhere(12);
     let nCopied = 0;

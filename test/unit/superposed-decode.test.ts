@@ -211,6 +211,28 @@ describe('superposedDecode', () => {
   });
 
   for (const mode of ['superposed', 'branch'] as const) {
+    it(`draft processors see the prompt and that draft's own tokens (${mode})`, async () => {
+      const prompt = tok.encode('abcabc');
+      const seen: number[][] = [];
+      // Pushes each draft one letter on from its own last token: a, b, c → d, e, f, … A processor
+      // that saw only the prompt (the shared row's sequence) would push every step to 'd'.
+      const next = {
+        process: (row: Float32Array, sequence: readonly number[]): void => {
+          seen.push([...sequence]);
+          row[(sequence[sequence.length - 1] as number) + 1] = 1e6;
+        },
+      };
+      const out = done(await superposedDecode(new FakeEmbeddingLM({ vocabSize: V, score: inductionScore(V) }), tok, request(prompt, { mode, maxTokens: 4, draftProcessors: [next] })));
+      assert.ok(out.drafts.length >= 1);
+      assert.equal(out.drafts[0]?.text, 'defg');
+      // Every call saw the prompt first; the first draft's row was edited at every step given
+      // exactly the tokens it had so far.
+      for (const s of seen) assert.deepEqual(s.slice(0, prompt.length), prompt);
+      const keys = new Set(seen.map((s) => s.join(',')));
+      const tokens = out.drafts[0]?.tokens ?? [];
+      for (let i = 0; i < tokens.length; i++) assert.ok(keys.has([...prompt, ...tokens.slice(0, i)].join(',')), `step ${i}`);
+    });
+
     it(`first-step processors choose every draft's first token only (${mode})`, async () => {
       const prompt = tok.encode('abcabc');
       const only = [120, 121]; // 'x', 'y'
