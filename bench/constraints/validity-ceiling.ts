@@ -4,7 +4,8 @@
 // 1.2 in turn, seeds 1000…, no parse retries) and the Completions Panel's 8 drafts, all through the
 // completion service with the syntax constraint and the parse check. A case counts for the ceiling
 // when any of them is valid (prefix + completion + suffix has no more tree-sitter parse errors than
-// prefix + original + suffix, and the completion is not empty). An oracle that always picked that
+// prefix + original + suffix, and the completion is not blank: where the shown one is invalid, so
+// is no completion at all). An oracle that always picked that
 // one would score the ceiling; no selection rule among these candidates can do better.
 //
 //   node --import tsx bench/constraints/validity-ceiling.ts [--n 60] [--samples 64] [--docs dev] [--json out.json]
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   const cases = makeCases(arg('--docs') === 'dev' ? devDocs() : heldOutDocs(), nPerKind);
   const tally: Record<string, { n: number; valid: number; ceiling: number }> = {};
   const unreachable: string[] = [];
+  /** Cases whose shown completion's parse retries stopped at specter.constraints.parseRetryBudgetMs. */
+  const stoppedByBudget: string[] = [];
   const t0 = performance.now();
   for (const [k, c] of cases.entries()) {
     const parser = await parserFor(c.doc.languageId);
@@ -46,8 +49,9 @@ async function main(): Promise<void> {
     const request = { uri: `file:///held-out/${c.doc.path}`, languageId: c.doc.languageId, prefix: c.prefix, suffix: c.suffix, trigger: 'invoke' as const, suffixCut: c.doc.text.length > maxDocChars };
     const first = await service.complete(request);
     const shown = first.kind === 'ok' ? (first.texts[0] ?? '') : '';
-    // No completion shown is valid exactly when the file without one is.
-    const ok = shown === '' ? countParseErrors(parser, c.prefix + c.suffix) <= base : valid(shown);
+    if ((first.kind === 'ok' || first.kind === 'empty') && first.stats?.parseRetryBudgetSpent === true) stoppedByBudget.push(`${k + 1} ${c.kind} ${c.doc.path}`);
+    // As validity.ts counts what is shown (nothing, or blanks, is valid where the file without a completion is).
+    const ok = countParseErrors(parser, c.prefix + shown + c.suffix) <= base;
     const t = (tally[c.kind] ??= { n: 0, valid: 0, ceiling: 0 });
     t.n++;
     if (ok) {
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
     nCases: all.n,
     samples: { n: nSamples, temperatures, drafts: nDrafts },
     tMinutes: Number(((performance.now() - t0) / 60_000).toFixed(1)),
-    defaults: { parseRetries: defaults.constraints.parseRetries, parseRetryBudgetMs: defaults.constraints.parseRetryBudgetMs },
+    defaults: { parseRetries: defaults.constraints.parseRetries, parseRetryBudgetMs: defaults.constraints.parseRetryBudgetMs, stoppedByBudget },
     byKind: Object.fromEntries(Object.entries(tally).map(([kind, t]) => [kind, { n: t.n, valid: pct(t.valid, t.n), ceiling: pct(t.ceiling, t.n) }])),
     all: { valid: pct(all.valid, all.n), ceiling: pct(all.ceiling, all.n) },
     noValidCandidate: unreachable,
