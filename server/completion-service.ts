@@ -253,7 +253,7 @@ export class CompletionService {
       };
       const promptIds = this.promptIds(model, { ...req, ...around });
       const drafters = this.draftersFor(model, settings);
-      const cache = contextCacheFor(model, c.contextCache, () => historyVotes(this.userCodeFor(model).index, request.uri));
+      const cache = this.contextCache(model, c.contextCache, request.uri);
       /**
        * One decode with its checks; `cursorNames`: the member access at the cursor may take only
        * these. `retry.prefix`: tokens this decode is known to begin with (drafted first).
@@ -470,7 +470,7 @@ export class CompletionService {
     const text = beforeHealed(around, nHeal);
     const document = beforeHealed(request, nHeal);
     // The context cache, as for one completion, on each draft's own row: a draft that copies goes on copying.
-    const cache = contextCacheFor(model, c.contextCache, () => historyVotes(this.userCodeFor(model).index, request.uri));
+    const cache = this.contextCache(model, c.contextCache, request.uri);
     const r = await completeDrafts(model, this.promptIds(model, { ...request, ...text }), k, {
       maxTokens: c.maxTokens,
       ...(cache !== undefined ? { draftProcessors: [cache] } : {}),
@@ -507,6 +507,11 @@ export class CompletionService {
       return { kind: 'empty', reason: `${withheldReason} ${JSON.stringify(shown)}${others} parse errors (tree-sitter check, specter.constraints.parseCheck)`, stats: r.stats };
     }
     return { ...r, texts: kept.map((x) => x.text), drafts: kept };
+  }
+
+  /** The context cache for a completion of `uri` (specter.completion.contextCache), voting from the other open documents too. */
+  private contextCache(model: LoadedModel, mode: SpecterSettings['completion']['contextCache'], uri: string): LogitsProcessor | undefined {
+    return contextCacheFor(model, mode, () => historyVotes(this.userCodeFor(model).index, uri));
   }
 
   /** Books a multi-draft completion; returns its CompletionStats. */

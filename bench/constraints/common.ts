@@ -34,6 +34,12 @@ export function benchFiles(): { path: string; languageId: string }[] {
   return out;
 }
 
+/** The value after `--name` on the command line, if any. */
+export function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 /** Deterministic cut points (an LCG), so every run measures the same completions. */
 export function cutPoints(text: string, n: number, seed0 = 12345): number[] {
   const out: number[] = [];

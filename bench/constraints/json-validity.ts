@@ -14,12 +14,9 @@ import { ConstraintFactory, defaultConstraintSettings, jsonBlankRunFor } from '.
 import { blankJsonComments } from '../../server/grammar/json-text';
 import packageSchema from '../../server/grammar/schemas/package.schema.json';
 import tsconfigSchema from '../../server/grammar/schemas/tsconfig.schema.json';
+import { arg } from './common';
 import { complete, loadEmbedded, newRunStats } from './model-run';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const nPerFile = Number(arg('--n') ?? 12);
 const root = join(__dirname, '..', '..');
 

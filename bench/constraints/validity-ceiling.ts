@@ -10,15 +10,12 @@
 //
 //   node --import tsx bench/constraints/validity-ceiling.ts [--n 60] [--samples 64] [--docs dev] [--json out.json]
 import { writeFileSync } from 'node:fs';
+import { arg } from './common';
 import { countParseErrors, parserFor } from './parse-errors';
 import { devDocs, heldOutDocs, makeCases, maxDocChars } from './validity-cases';
 import { defaultSettings } from '../../server/protocol';
 import { startService } from '../../test/server/service-helpers';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const nPerKind = Number(arg('--n') ?? 60);
 const nSamples = Number(arg('--samples') ?? 64);
 const temperatures = [0.6, 0.8, 1.0, 1.2];

@@ -11,7 +11,7 @@
 //   node --import tsx bench/constraints/validity.ts [--n 60] [--parse-retries N] [--parse-retry-budget-ms MS] [--docs dev] [--trigger automatic|invoke] [--stop-loops on|off] [--context-cache auto|on|off] [--json out.json] [--verbose] [--case K]
 //   --case K runs only the K-th case (as numbered by --verbose) and prints its text around the cursor.
 import { writeFileSync } from 'node:fs';
-import { percentile } from './common';
+import { arg, percentile } from './common';
 import { devDocs, heldOutDocs, makeCases, maxDocChars, type Case } from './validity-cases';
 import { checkCompletion, ParseChecker } from '../../server/grammar/parse-check';
 import { defaultSettings, type SpecterSettings } from '../../server/protocol';
@@ -19,15 +19,10 @@ import { countParseErrors, parserFor } from './parse-errors';
 import { quantile } from '../report';
 import { startService } from '../../test/server/service-helpers';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const nPerKind = Number(arg('--n') ?? 60);
 /** specter.constraints.parseRetries for the parse-check columns (default: the setting's default). */
 const parseRetries = arg('--parse-retries') === undefined ? undefined : Number(arg('--parse-retries'));
-/** specter.constraints.parseRetryBudgetMs for the parse-check columns (default: the setting's default). */
-// The product's budget unless given (the test helper startService lifts it, for tests).
+/** specter.constraints.parseRetryBudgetMs for the parse-check columns: the product's unless given (startService lifts it, for tests). */
 const parseRetryBudgetMs = arg('--parse-retry-budget-ms') === undefined ? defaultSettings.constraints.parseRetryBudgetMs : Number(arg('--parse-retry-budget-ms'));
 /** How the requests are triggered: 'invoke' (default: as Alt+\\ asks) or 'automatic' (as while typing: at most one parse retry). */
 const trigger = arg('--trigger') === 'automatic' ? 'automatic' : 'invoke';

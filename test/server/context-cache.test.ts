@@ -60,18 +60,23 @@ describe('context cache with the embedded model', () => {
     assert.ok(auto.logs.some((l) => l.includes('context cache 2–8 tokens λ ≤ 0.7')), auto.logs.join('\n'));
   });
 
+  type Repeat = ReturnType<typeof repeats>[number];
+  type Request = { uri: string; languageId: string; prefix: string; suffix: string };
+  /** The ids of the cases whose first line, as `firstLine` gets it from each service, is the line to copy. */
+  const copiedBy = async (cases: readonly Repeat[], firstLine: (sut: ServiceUnderTest, request: Request, c: Repeat) => Promise<string>): Promise<{ auto: string[]; off: string[] }> => {
+    const out = { auto: [] as string[], off: [] as string[] };
+    for (const c of cases) {
+      const request = { uri: c.uri, languageId: c.language, prefix: c.prefix, suffix: '\n' };
+      if ((await firstLine(auto, request, c)).trimEnd() === c.expected.trimEnd()) out.auto.push(c.id);
+      if ((await firstLine(off, request, c)).trimEnd() === c.expected.trimEnd()) out.off.push(c.id);
+    }
+    return out;
+  };
+
   it('on a repeated block the completion continues the copy; with the cache off the model mostly does not', async (t) => {
     const cases = repeats(12);
     assert.equal(cases.length, 12);
-    const copiedAuto: string[] = [];
-    const copiedOff: string[] = [];
-    for (const c of cases) {
-      const request = { uri: c.uri, languageId: c.language, prefix: c.prefix, suffix: '\n' };
-      const a = firstText(await auto.service.complete(request)).split('\n')[0] ?? '';
-      const o = firstText(await off.service.complete(request)).split('\n')[0] ?? '';
-      if (a.trimEnd() === c.expected.trimEnd()) copiedAuto.push(c.id);
-      if (o.trimEnd() === c.expected.trimEnd()) copiedOff.push(c.id);
-    }
+    const { auto: copiedAuto, off: copiedOff } = await copiedBy(cases, async (sut, request) => firstText(await sut.service.complete(request)).split('\n')[0] ?? '');
     t.diagnostic(`first line copied: ${copiedAuto.length} of ${cases.length} with the cache, ${copiedOff.length} without`);
     assert.equal(copiedAuto.length, cases.length, `copied with the cache: ${copiedAuto.join(', ')}`);
     assert.ok(copiedOff.length <= cases.length / 2, `copied without it: ${copiedOff.join(', ')}`);
@@ -79,19 +84,14 @@ describe('context cache with the embedded model', () => {
 
   it('multi-draft completions (superposed decoding) use it too: the first draft continues the copy', async (t) => {
     const cases = repeats(12);
-    let nCopied = 0;
-    let nCopiedOff = 0;
-    for (const c of cases) {
-      const request = { uri: c.uri, languageId: c.language, prefix: c.prefix, suffix: '\n' };
-      const firstDraft = async (sut: ServiceUnderTest): Promise<string> => {
-        const r = await sut.service.panelCompletions(c.id, request, 3, () => undefined);
-        assert.ok(r.drafts.length > 0, `${c.id}: no drafts (${r.reason ?? ''})`);
-        assert.equal(r.mode, 'superposed', `${c.id}: the drafts were not superposed`);
-        return r.drafts[0]?.text.split('\n')[0] ?? '';
-      };
-      if ((await firstDraft(auto)).trimEnd() === c.expected.trimEnd()) nCopied++;
-      if ((await firstDraft(off)).trimEnd() === c.expected.trimEnd()) nCopiedOff++;
-    }
+    const copied = await copiedBy(cases, async (sut, request, c) => {
+      const r = await sut.service.panelCompletions(c.id, request, 3, () => undefined);
+      assert.ok(r.drafts.length > 0, `${c.id}: no drafts (${r.reason ?? ''})`);
+      assert.equal(r.mode, 'superposed', `${c.id}: the drafts were not superposed`);
+      return r.drafts[0]?.text.split('\n')[0] ?? '';
+    });
+    const nCopied = copied.auto.length;
+    const nCopiedOff = copied.off.length;
     t.diagnostic(`first draft's first line copied: ${nCopied} of ${cases.length} with the cache, ${nCopiedOff} without`);
     assert.ok(nCopied >= cases.length - 2, `${nCopied} of ${cases.length} copied`);
     assert.ok(nCopiedOff <= cases.length / 2, `${nCopiedOff} copied without the cache`);
